@@ -1,0 +1,85 @@
+"""Index a directory cold and warm, next to a plain orjson.loads loop over the same files.
+
+    python benchmarks/bench_index.py [DIR] [--runs N]
+
+DIR defaults to ../shared/corpus. Every figure is a median over --runs runs taken
+in this one process, interleaved, so machine noise hits all three alike.
+Targets (issue 2): cold <= 1.5x the loop, warm <= 0.1x cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cassette_tui.index import Index  # noqa: E402
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def orjson_loop(files: list[str]) -> float:
+    t = time.perf_counter()
+    for p in files:
+        with open(p, "rb") as f:
+            orjson.loads(f.read())
+    return time.perf_counter() - t
+
+
+def index_once(root: Path, cache_dir: str) -> tuple[float, int]:
+    os.environ["CASSETTE_TUI_CACHE_DIR"] = cache_dir
+    t = time.perf_counter()
+    idx = Index(root).scan()
+    return time.perf_counter() - t, idx.stats.read
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dir", nargs="?", default=str(DEFAULT_DIR))
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    root = Path(args.dir).resolve()
+    if not root.is_dir():
+        print(f"no such directory: {root}", file=sys.stderr)
+        return 2
+    files = [os.path.join(dp, f) for dp, _, fn in os.walk(root) for f in fn if f.endswith(".json")]
+    size = sum(os.path.getsize(p) for p in files)
+
+    # One untimed pass of each warms the OS page cache and Python's imports.
+    orjson_loop(files)
+    with tempfile.TemporaryDirectory() as warmup:
+        index_once(root, warmup)
+
+    loops, colds, warms = [], [], []
+    for _ in range(args.runs):
+        loops.append(orjson_loop(files))
+        with tempfile.TemporaryDirectory() as cache:
+            cold, read = index_once(root, cache)
+            assert read == len(files), f"cold scan read {read} of {len(files)} files"
+            warm, read = index_once(root, cache)
+            assert read == 0, f"warm scan re-read {read} files"
+        colds.append(cold)
+        warms.append(warm)
+
+    loop, cold, warm = (statistics.median(x) for x in (loops, colds, warms))
+    print(f"machine: {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}, {platform.system()}")
+    print(f"dir: {root} ({len(files)} files, {size / 2**20:.1f} MiB), {args.runs} runs, medians")
+    print(f"orjson.loads loop : {loop * 1000:8.1f} ms")
+    print(f"index cold        : {cold * 1000:8.1f} ms  = {cold / loop:.2f}x the loop  (target <= 1.5x)")
+    print(f"index warm        : {warm * 1000:8.1f} ms  = {warm / cold:.3f}x cold     (target <= 0.1x)")
+    ok = cold <= 1.5 * loop and warm <= 0.1 * cold
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,453 @@
+"""Recompute the request hash that names a recording, for every recorder version.
+
+A recording is named by a sha256 of its (normalized) request.  The recorder's
+hash changed seven times (see docs FORMAT.md, "The request hash"); knowing
+which version's hash a file's name matches tells a user whether replay will
+find it today, or whether it is stale, hand-edited or from an older recorder.
+
+Pure stdlib: no Textual, no Rich, no imports of recorded types.
+
+Version rules, as implemented here:
+
+    v1  obj = {method, endpoint: urlparse(url).path, body}        (12-hex names)
+    v2  + "test_id" unless the url's path is /api/tags or /v1/models
+    v3  norm: floats round(x, 5) (ints and bools untouched); in every string
+        value, r"-?\\d+\\.\\d{4,}" -> f"{float(m):.5f}"
+    v4  /v1/openai/v1/models is a model-list path too
+    v5  "bedrock" in the url's netloc: top-level body "stream_options" dropped
+    v6  "project_id" popped from "extra_body"/"extra_query" of the root dict and
+        of every dict that sits directly in a list (at any depth)
+    v7  in every string value, before the decimals rule: score, attributes,
+        document_id and <|uuid|> rewrites (patterns below)
+
+Where FORMAT.md leaves details open, the recorder's published source and the
+corpus (849 named files, tests/test_hashing.py) settled them:
+  * decimals in strings: ``f"{float(m):.5f}"`` beats ``str(round(float(m), 5))``
+    by 6 files in 2025-10 (e.g. "1.00000012" must become "1.00000", not "1.0");
+    ``\\d{4,}`` vs ``\\d{5,}`` and with/without the leading ``-?`` tie.
+  * floats: ``round(x, 5)`` vs ``float(f"{x:.5f}")`` tie -- no recorded request
+    float has more than 5 places, so the corpus cannot tell; ``round`` kept.
+  * model-list test is on the *real* url's path, so the usual doubled
+    ``/v1/v1/models`` is NOT a model-list path and keeps ``"test_id": null``;
+    treating it as one loses 10 files in 2025-10 and 23 in 2026-05.
+  * v5 (bedrock) and v6 (project_id, incl. dicts directly in lists) are
+    confirmed by 36 and 45 2026-05 files that only match from those versions.
+  * v7's regexes (below) are the recorder's own; the corpus only confirms them
+    negatively: the 27 pre-v7 file-search files matching v3..v6 fail v7.
+  * tuples never occur (JSON), so the recorder's tuple branch is not needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6", "v7")
+NEWEST = "v7"
+
+_VERSION_INDEX = {v: i + 1 for i, v in enumerate(VERSIONS)}
+
+_MODEL_PATHS_V2 = frozenset({"/api/tags", "/v1/models"})
+_MODEL_PATHS_V4 = frozenset({"/api/tags", "/v1/models", "/v1/openai/v1/models"})
+
+# -- string rewrites ---------------------------------------------------------
+
+_DECIMAL_RE = re.compile(r"(-?\d+\.\d{4,})")
+
+_UUID = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
+_SCORE_RE = re.compile(r"score:\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
+_ATTRIBUTES_RE = re.compile(r",?\s*attributes:\s*\{[^}]*\}")
+_DOCUMENT_ID_RE = re.compile(r"document_id:\s*" + _UUID)
+_CITATION_RE = re.compile(r"<\|" + _UUID + r"\|>")
+# cheap pre-filter: a string none of the v7 patterns can touch is skipped
+_V7_HINT_RE = re.compile(r"score:|attributes:|document_id:|<\|")
+
+
+def _decimal_sub(match: re.Match[str]) -> str:
+    return f"{float(match.group(0)):.5f}"
+
+
+def _rewrite_decimals(value: str) -> str:
+    return _DECIMAL_RE.sub(_decimal_sub, value)
+
+
+def _rewrite_file_search(value: str) -> str:
+    value = _SCORE_RE.sub("score: __NORMALIZED__", value)
+    value = _ATTRIBUTES_RE.sub("", value)
+    value = _DOCUMENT_ID_RE.sub("document_id: __NORMALIZED__", value)
+    value = _CITATION_RE.sub("<|__NORMALIZED__|>", value)
+    return value
+
+
+# -- the body normalizer -----------------------------------------------------
+
+# Rule names, reported by the tracking walk when a rule could change something.
+_NUM = "num"  # v3+: float rounding and decimals in strings
+_PID = "pid"  # v6+: project_id in extra_body / extra_query
+_FS = "fs"  # v7+: file-search string rewrites
+_BEDROCK = "bedrock"  # v5+: top-level stream_options on bedrock hosts
+
+
+def _norm(value: Any, fs: bool, pid: bool, fired: set[str] | None, is_root: bool = True) -> Any:
+    """The recorder's body normalizer for v3+ (numbers always; ``fs`` for v7, ``pid`` for v6).
+
+    ``fired``, when given, collects the rules that may have changed something,
+    judged on the raw input so one walk tells which versions share a result.
+    """
+    if isinstance(value, dict):
+        out = {k: _norm(v, fs, pid, fired, False) for k, v in value.items()}
+        if is_root:
+            for extra_key in ("extra_body", "extra_query"):
+                extra = out.get(extra_key)
+                if isinstance(extra, dict) and "project_id" in extra:
+                    if fired is not None:
+                        fired.add(_PID)
+                    if pid:
+                        del extra["project_id"]
+        return out
+    if isinstance(value, list):
+        # items of a list are "roots" for the project_id rule (the recorder
+        # recurses into list items with its default is_root=True)
+        return [_norm(v, fs, pid, fired, True) for v in value]
+    if isinstance(value, float):
+        r = round(value, 5)
+        if fired is not None and r != value:
+            fired.add(_NUM)
+        return r
+    if isinstance(value, str):
+        if fired is not None:
+            if _DECIMAL_RE.search(value):
+                fired.add(_NUM)
+            if _V7_HINT_RE.search(value) and _rewrite_file_search(value) != value:
+                fired.add(_FS)
+        if fs and _V7_HINT_RE.search(value):
+            value = _rewrite_file_search(value)
+        return _rewrite_decimals(value)
+    return value
+
+
+def normalize_body(body: Any, version: str, *, bedrock: bool = False) -> Any:
+    """``body`` as the recorder of ``version`` normalizes it before hashing.
+
+    ``bedrock``: the request's host contains "bedrock" (drops top-level
+    ``stream_options`` from v5 on; inference requests only).
+    """
+    n = _VERSION_INDEX[version]
+    if n < 3:
+        return body
+    out = _norm(body, n >= 7, n >= 6, None)
+    if bedrock and n >= 5 and isinstance(out, dict):
+        out.pop("stream_options", None)
+    return out
+
+
+def _sha(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+# -- id normalization ----------------------------------------------------------
+
+
+def _replace_all(value: Any, pairs: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        for alias, original in pairs:
+            if original in value:
+                value = value.replace(original, alias)
+        return value
+    if isinstance(value, dict):
+        return {_replace_all(k, pairs): _replace_all(v, pairs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_all(v, pairs) for v in value]
+    return value
+
+
+def apply_id_normalization(envelope: dict) -> dict:
+    """Replace every ``original`` of ``id_normalization_mapping`` by its alias.
+
+    The recorder does ``json.dumps(data).replace(original, alias)`` per pair, in
+    mapping order, then loads the text back and empties the mapping.  Doing it
+    string by string (keys and values) gives the same result for any original
+    free of JSON-escaped characters, and can never break the JSON.  Like the
+    recorder, the returned copy has an empty mapping.  Anything odd (no mapping,
+    not a dict, non-string or empty originals) is left alone.
+    """
+    if not isinstance(envelope, dict):
+        return envelope
+    mapping = envelope.get("id_normalization_mapping")
+    if not isinstance(mapping, dict) or not mapping:
+        return envelope
+    pairs = [(a, o) for a, o in mapping.items() if isinstance(a, str) and isinstance(o, str) and o]
+    if not pairs:
+        return envelope
+    try:
+        out = {k: _replace_all(v, pairs) for k, v in envelope.items() if k != "id_normalization_mapping"}
+    except RecursionError:
+        return envelope
+    out["id_normalization_mapping"] = {}
+    return out
+
+
+# -- kinds --------------------------------------------------------------------
+
+
+def request_kind(request: Any) -> str:
+    """"inference" | "tool" | "http" | "file" | "unknown" (FORMAT.md "Kinds of request").
+
+    Model lists and genai requests are "inference" (same hash recipe).
+    """
+    if not isinstance(request, dict):
+        return "unknown"
+    if "tool_name" in request and "provider" in request:
+        return "tool"
+    if request.get("api") == "file_processors" or ("file_id" in request and "provider" in request):
+        return "file"
+    if "payload" in request and "url" in request and "body" not in request:
+        return "http"
+    if "body" in request and "url" in request:
+        return "inference"
+    return "unknown"
+
+
+# -- hashing ------------------------------------------------------------------
+
+
+def _inference_hashes(request: dict, test_id: Any, versions: tuple[str, ...]) -> dict[str, str | None]:
+    url = request.get("url")
+    method = request.get("method")
+    if not isinstance(url, str) or not isinstance(method, str):
+        return {v: None for v in versions}
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        return {v: None for v in versions}
+    path = parsed.path
+    body = request.get("body")
+
+    # One tracking walk tells which rules can change this body at all, so
+    # versions whose *effective* rules coincide share one normalized body and
+    # one dumps.
+    fired: set[str] = set()
+    full = _norm(body, True, True, fired)
+    if "bedrock" in parsed.netloc and isinstance(body, dict) and "stream_options" in body:
+        fired.add(_BEDROCK)
+
+    bodies: dict[frozenset, Any] = {}
+    digests: dict[tuple[frozenset, bool], str] = {}
+    out: dict[str, str | None] = {}
+    for v in versions:
+        n = _VERSION_INDEX[v]
+        rules = set()
+        if n >= 3:
+            rules = {_NUM}
+            if n >= 5:
+                rules.add(_BEDROCK)
+            if n >= 6:
+                rules.add(_PID)
+            if n >= 7:
+                rules.add(_FS)
+        eff = frozenset(rules & fired)
+        if n == 1:
+            with_test_id = False
+        else:
+            with_test_id = path not in (_MODEL_PATHS_V4 if n >= 4 else _MODEL_PATHS_V2)
+        key = (eff, with_test_id)
+        if key not in digests:
+            if eff not in bodies:
+                if not (eff - {_BEDROCK}):
+                    nb = body  # no rule can change it: the walk would be a no-op
+                elif (_FS in eff or _FS not in fired) and (_PID in eff or _PID not in fired):
+                    nb = full
+                else:
+                    nb = _norm(body, _FS in eff, _PID in eff, None)
+                if _BEDROCK in eff and isinstance(nb, dict):
+                    nb = {k: x for k, x in nb.items() if k != "stream_options"}
+                bodies[eff] = nb
+            obj: dict[str, Any] = {"method": method.upper(), "endpoint": path, "body": bodies[eff]}
+            if with_test_id:
+                obj["test_id"] = test_id
+            try:
+                digests[key] = _sha(obj)
+            except (TypeError, ValueError):
+                digests[key] = None  # type: ignore[assignment]
+        out[v] = digests[key]
+    return out
+
+
+def _hashes(envelope: dict, versions: tuple[str, ...]) -> dict[str, str | None]:
+    try:
+        return _hashes_unguarded(envelope, versions)
+    except (TypeError, ValueError, RecursionError):
+        # odd input (non-JSON values, absurd nesting): no version can hash it
+        return {v: None for v in versions}
+
+
+def _hashes_unguarded(envelope: dict, versions: tuple[str, ...]) -> dict[str, str | None]:
+    if not isinstance(envelope, dict):
+        return {v: None for v in versions}
+    envelope = apply_id_normalization(envelope)
+    request = envelope.get("request")
+    kind = request_kind(request)
+    test_id = envelope.get("test_id")
+    if kind == "inference":
+        return _inference_hashes(request, test_id, versions)
+    out: dict[str, str | None] = {v: None for v in versions}
+    try:
+        if kind == "tool":
+            # Tool recordings carry a test id, so they appeared with the
+            # per-area layout (v2+); the v1 (SQLite) recorder had none -> None.
+            # The hash never had a test id or a norm, so it is the same for v2..v7.
+            h = _sha(
+                {"provider": request.get("provider"), "tool_name": request.get("tool_name"), "kwargs": request.get("kwargs")}
+            )
+            for v in versions:
+                if _VERSION_INDEX[v] >= 2:
+                    out[v] = h
+        elif kind == "http":
+            # HTTP passthroughs (rerank, /v1/messages, /interactions) always
+            # hashed norm(payload) with a test id, so they post-date v3; v1 and v2
+            # give None.  The bedrock rule never applies to them (the recorder
+            # does not pass it for payloads); v6/v7 rules do.
+            method = request.get("method")
+            method = method.upper() if isinstance(method, str) else method
+            cache: dict[tuple[bool, bool], str] = {}
+            for v in versions:
+                n = _VERSION_INDEX[v]
+                if n < 3:
+                    continue
+                key = (n >= 7, n >= 6)
+                if key not in cache:
+                    payload = _norm(request.get("payload"), key[0], key[1], None)
+                    cache[key] = _sha({"test_id": test_id, "url": request.get("url"), "method": method, "payload": payload})
+                out[v] = cache[key]
+        # "file" (file processors): FORMAT.md gives no hash recipe, and the
+        # current recorder no longer records them -> None for every version.
+    except (TypeError, ValueError):
+        return {v: None for v in versions}
+    return out
+
+
+def request_hash(envelope: dict, version: str) -> str | None:
+    """The 64-hex sha256 the recorder of ``version`` computes for this request.
+
+    None when that version cannot hash this kind of request (tool: v1; http:
+    v1, v2; file processor and unknown shapes: always) or the request is malformed.
+    """
+    if version not in _VERSION_INDEX:
+        raise ValueError(f"unknown version {version!r}; expected one of {VERSIONS}")
+    return _hashes(envelope, (version,))[version]
+
+
+def request_hashes(envelope: dict) -> dict[str, str | None]:
+    """``{version: request_hash(envelope, version)}`` for all versions, sharing work."""
+    return _hashes(envelope, VERSIONS)
+
+
+# -- file names -------------------------------------------------------------------
+
+_H12_RE = re.compile(r"^([0-9a-f]{12})\.json$")
+_H64_RE = re.compile(r"^([0-9a-f]{64})\.json$")
+_MODELS_RE = re.compile(r"^models-([0-9a-f]{64})-([0-9a-f]{8})\.json$")
+
+
+def name_hash(path: str) -> tuple[str, str] | None:
+    """(hash, form) from a recording's file name; form is "h12", "h64" or "models"."""
+    name = os.path.basename(str(path))
+    m = _H64_RE.match(name)
+    if m:
+        return m.group(1), "h64"
+    m = _H12_RE.match(name)
+    if m:
+        return m.group(1), "h12"
+    m = _MODELS_RE.match(name)
+    if m:
+        return m.group(1), "models"
+    return None
+
+
+def _name_digest(path: str) -> str | None:
+    m = _MODELS_RE.match(os.path.basename(str(path)))
+    return m.group(2) if m else None
+
+
+def matching_versions(envelope: dict, path: str) -> list[str]:
+    """The versions whose hash of this request matches the file's name.
+
+    A 12-hex name matches when the 64-hex hash starts with it.  For
+    ``models-<h64>-<digest8>.json`` only the hash part is compared here; see
+    :func:`model_list_digest_matches` for the digest part.
+    """
+    nh = name_hash(path)
+    if nh is None:
+        return []
+    h, form = nh
+    hashes = request_hashes(envelope)
+    if form == "h12":
+        return [v for v in VERSIONS if hashes[v] is not None and hashes[v].startswith(h)]
+    return [v for v in VERSIONS if hashes[v] == h]
+
+
+# -- model lists --------------------------------------------------------------------
+
+
+def model_list_digest(model_ids, algorithm: str = "sha256") -> str:
+    """First 8 hex of sha256 (or sha1) of the sorted unique ids joined by "|"."""
+    joined = "|".join(sorted({str(i) for i in model_ids}))
+    return hashlib.new(algorithm, joined.encode("utf-8")).hexdigest()[:8]
+
+
+def model_list_ids(envelope: dict) -> list[str] | None:
+    """The model ids of a model-list recording's response, or None if not found.
+
+    ``/v1/models``: body is a list of ``{"__type__", "__data__": {"id"}}``;
+    ``/api/tags``: an Ollama ListResponse ``{"__data__": {"models": [{"model"}]}}``.
+    """
+    try:
+        response = envelope.get("response") or {}
+        body = response.get("body")
+        request = envelope.get("request") or {}
+        endpoint = request.get("endpoint")
+        if isinstance(body, dict):
+            data = body.get("__data__", body)
+            items = data.get("models") if isinstance(data, dict) else None
+            key = "model"
+        else:
+            items = body
+            key = "model" if endpoint == "/api/tags" else "id"
+        if not isinstance(items, list):
+            return None
+        ids = []
+        for item in items:
+            if not isinstance(item, dict):
+                return None
+            d = item.get("__data__", item)
+            if not isinstance(d, dict):
+                return None
+            ident = d.get(key)
+            if ident is None and key == "model":
+                ident = d.get("name")
+            if ident is None:
+                return None
+            ids.append(str(ident))
+        return ids
+    except AttributeError:
+        return None
+
+
+def model_list_digest_matches(envelope: dict, path: str) -> bool | None:
+    """Whether a ``models-<h64>-<digest8>.json`` name's digest fits the response's ids.
+
+    True when sha256 (or, for files from before 2025-09-12, sha1) of the ids
+    gives the digest; False when neither does; None when the name is not a
+    model-list name or the ids cannot be read.
+    """
+    digest = _name_digest(path)
+    if digest is None or not isinstance(envelope, dict):
+        return None
+    ids = model_list_ids(apply_id_normalization(envelope))
+    if ids is None:
+        return None
+    return digest in (model_list_digest(ids, "sha256"), model_list_digest(ids, "sha1"))

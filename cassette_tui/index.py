@@ -1,0 +1,377 @@
+"""An index over a directory of recordings: scan, cache, look up, update incrementally.
+
+The index holds one light `Summary` per file. Summaries are cached outside the
+scanned tree (never inside it), keyed by each file's size and mtime, so a warm
+start reads only what changed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import posixpath
+import sqlite3
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cache as summary_cache
+from .model import Summary
+from .recording import Recording, era_of
+
+# Directories never worth descending into when looking for recordings.
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
+
+
+class RefError(LookupError):
+    """A reference to a recording that matches nothing, or more than one."""
+
+    def __init__(self, message: str, candidates: list[Summary] | None = None):
+        super().__init__(message)
+        self.candidates = candidates or []
+
+
+@dataclass(slots=True)
+class SqliteRow:
+    db: str              # the index.sqlite file, relative to the root
+    request_hash: str
+    response_file: str   # relative to the root
+    endpoint: str | None
+    model: str | None
+    timestamp: str | None
+    is_streaming: bool
+
+
+@dataclass
+class Change:
+    """What an incremental update did to one path."""
+
+    action: str          # added | changed | removed
+    path: str            # relative to the root
+    summary: Summary | None = None
+
+
+@dataclass
+class ScanStats:
+    files: int = 0
+    read: int = 0        # files parsed this scan (the rest came from the cache)
+    cached: int = 0
+    seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+
+
+class Index:
+    """Summaries of every `.json` below `root` (plus `index.sqlite` rows), in path order."""
+
+    def __init__(self, root: str | os.PathLike[str], *, recordings_only: bool = False, use_cache: bool = True):
+        self.root = Path(root).resolve()
+        # In auto-discovery mode only files under a `recordings` folder count, so a
+        # repository's package.json and friends are not listed as broken recordings.
+        self.recordings_only = recordings_only
+        self.use_cache = use_cache
+        self.summaries: dict[str, Summary] = {}
+        self.sqlite_rows: list[SqliteRow] = []
+        self.stats = ScanStats()
+
+    # --- scanning ----------------------------------------------------------------------
+
+    def scan(self, progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> Index:
+        """Index every file, reading only those the cache does not already know.
+
+        `progress(done, total)` is called as files are read. `workers` > 1 reads in
+        that many forked processes; by default they are used for large cold scans
+        when forking is safe (no other threads running).
+        """
+        t0 = time.perf_counter()
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"not a directory: {self.root}")
+        cached = summary_cache.load(self.root) if self.use_cache else {}
+        stats = ScanStats()
+        sqlite_files: list[str] = []
+        listing = list(self._walk(stats, sqlite_files))
+        sqlite_dirs = {posixpath.dirname(db) for db in sqlite_files}
+        fresh: dict[str, tuple[int, int, Summary]] = {}
+        to_read: list[tuple[str, str, int]] = []
+        for rel, st in listing:
+            hit = cached.get(rel)
+            if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+                fresh[rel] = hit
+            else:
+                fresh[rel] = (st.st_size, st.st_mtime_ns, None)  # type: ignore[assignment]
+                to_read.append((rel, era_of(rel, sqlite_dirs), st.st_size))
+        stats.files, stats.read, stats.cached = len(listing), len(to_read), len(listing) - len(to_read)
+        for rel, summary in summarize_files(str(self.root), to_read, progress, workers):
+            size, mtime_ns, _ = fresh[rel]
+            fresh[rel] = (size, mtime_ns, summary)
+        summaries = {rel: row[2] for rel, row in fresh.items()}
+        self.sqlite_rows = []
+        for db in sqlite_files:
+            self.sqlite_rows.extend(read_sqlite_index(self.root, db))
+        for row in self.sqlite_rows:
+            if row.response_file not in summaries:
+                summaries[row.response_file] = _missing_file_summary(row)
+        self.summaries = dict(sorted(summaries.items()))
+        if self.use_cache and (stats.read or len(cached) != len(fresh)):
+            summary_cache.save(self.root, fresh)
+        stats.seconds = time.perf_counter() - t0
+        self.stats = stats
+        return self
+
+    def _walk(self, stats: ScanStats, sqlite_files: list[str]) -> Iterator[tuple[str, os.stat_result]]:
+        """Yield (relative path, stat) of candidate files; survive loops, vanished and unreadable dirs.
+
+        Order is unspecified (the caller sorts); directory symlinks are followed once.
+        """
+        seen_dirs: set[tuple[int, int]] = set()
+        root = str(self.root)
+        stack = [root]
+        root_len = len(root) + 1
+        only_recordings = self.recordings_only
+        while stack:
+            d = stack.pop()
+            try:
+                dst = os.stat(d)
+                ident = (dst.st_dev, dst.st_ino)
+                if ident in seen_dirs:
+                    continue  # a symlink loop, or a folder reached twice
+                seen_dirs.add(ident)
+                entries = list(os.scandir(d))
+            except OSError as exc:
+                stats.skipped.append(f"{d}: {exc.strerror or exc}")
+                continue
+            for entry in entries:
+                name = entry.name
+                try:
+                    if name.endswith(".json"):
+                        rel = entry.path[root_len:]
+                        if os.sep != "/":
+                            rel = rel.replace(os.sep, "/")
+                        if only_recordings and not ("/recordings/" in "/" + rel):
+                            continue
+                        st = entry.stat()
+                        if stat.S_ISREG(st.st_mode):
+                            yield rel, st
+                        elif stat.S_ISDIR(st.st_mode) and name not in SKIP_DIRS and not name.startswith("."):
+                            stack.append(entry.path)
+                    elif entry.is_dir():
+                        if name not in SKIP_DIRS and not name.startswith("."):
+                            stack.append(entry.path)
+                    elif name == "index.sqlite":
+                        sqlite_files.append(entry.path[root_len:].replace(os.sep, "/"))
+                except OSError:
+                    continue  # vanished between listing and stat: it is simply not there
+
+    # --- incremental updates (live reload) ---------------------------------------------
+
+    def refresh(self, path: str | os.PathLike[str]) -> Change | None:
+        """Bring one path up to date; return what changed, or None if nothing did."""
+        abs_path = Path(path)
+        if not abs_path.is_absolute():
+            abs_path = self.root / abs_path
+        try:
+            rel = abs_path.resolve().relative_to(self.root).as_posix() if abs_path.exists() else abs_path.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        if not rel.endswith(".json") or any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")[:-1]):
+            return None
+        if self.recordings_only and "recordings/" not in "/" + rel:
+            return None
+        old = self.summaries.get(rel)
+        try:
+            st = abs_path.stat()
+            exists = stat.S_ISREG(st.st_mode)
+        except OSError:
+            exists = False
+        if not exists:
+            if old is None:
+                return None
+            del self.summaries[rel]
+            return Change("removed", rel, old)
+        if old is not None and old.size == st.st_size and old.mtime == st.st_mtime and not old.problem:
+            return None
+        summary = Recording.load(abs_path).summary(rel, era_of(str(abs_path)))
+        self.summaries[rel] = summary
+        if old is None:
+            self.summaries = dict(sorted(self.summaries.items()))
+            return Change("added", rel, summary)
+        return Change("changed", rel, summary)
+
+    def save_cache(self) -> None:
+        """Persist the current summaries (after live updates) so the next start is warm."""
+        if not self.use_cache:
+            return
+        rows = {}
+        for rel, s in self.summaries.items():
+            if s.problem and s.problem.startswith("listed in index.sqlite"):
+                continue
+            try:
+                st = (self.root / rel).stat()
+            except OSError:
+                continue
+            rows[rel] = (st.st_size, st.st_mtime_ns, s)
+        summary_cache.save(self.root, rows)
+
+    # --- looking up --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.summaries)
+
+    def __iter__(self) -> Iterator[Summary]:
+        return iter(self.summaries.values())
+
+    def resolve(self, ref: str) -> Summary:
+        """A summary by relative or absolute path, file name, or unique id prefix."""
+        ref = ref.strip()
+        if not ref:
+            raise RefError("empty reference")
+        candidate = Path(ref)
+        for p in (candidate, self.root / ref):
+            try:
+                rel = p.resolve().relative_to(self.root).as_posix()
+            except (ValueError, OSError):
+                continue
+            if rel in self.summaries:
+                return self.summaries[rel]
+        key = ref.lower().removesuffix(".json")
+        matches = [s for s in self.summaries.values() if s.id.startswith(key) or s.id.removeprefix("models-").startswith(key)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise RefError(f"no recording matches '{ref}' in {self.root}")
+        # The same request recorded twice (e.g. a vision/ twin) is still ambiguous: say where.
+        shown = ", ".join(s.path for s in matches[:5]) + (f" and {len(matches) - 5} more" if len(matches) > 5 else "")
+        raise RefError(f"'{ref}' is ambiguous: {len(matches)} recordings match ({shown})", matches)
+
+    def load(self, summary_or_ref: Summary | str) -> Recording:
+        summary = summary_or_ref if isinstance(summary_or_ref, Summary) else self.resolve(summary_or_ref)
+        rec = Recording.load(self.root / summary.path)
+        rec.path = str(self.root / summary.path)
+        return rec
+
+    def tests(self) -> dict[str, list[Summary]]:
+        """Summaries grouped by test id, in path order (recordings without a test id are left out)."""
+        groups: dict[str, list[Summary]] = {}
+        for s in self.summaries.values():
+            if s.test_id:
+                groups.setdefault(s.test_id, []).append(s)
+        return groups
+
+
+PARALLEL_MIN_FILES = 128   # below this, forking costs more than it saves
+
+
+def summarize_files(
+    root: str,
+    items: list[tuple[str, str, int]],
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> list[tuple[str, Summary]]:
+    """(rel, era, size) triples -> (rel, Summary), in forked processes when it pays and is safe."""
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(items) >= PARALLEL_MIN_FILES and _fork_is_safe() else 1
+    if workers > 1 and len(items) > 1:
+        return _summarize_forked(root, items, workers, progress)
+    return _summarize_serial(root, items, progress)
+
+
+def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Callable[[int, int], None] | None = None, scale: int = 1) -> list[tuple[str, Summary]]:
+    out = []
+    total = len(items) * scale
+    # Parsing allocates many small objects that all stay alive until the summary
+    # is taken; the cyclic GC would rescan them again and again for nothing.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for done, (rel, era, _size) in enumerate(items, 1):
+            out.append((rel, Recording.load(os.path.join(root, rel)).summary(rel, era)))
+            if progress and done % 100 == 0:
+                progress(done * scale, total)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if progress:
+        progress(total, total)
+    return out
+
+
+def _fork_is_safe() -> bool:
+    # Forking while other threads run can leave their locks held in the child.
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, Summary]]:
+    """Split the files by size across `workers` processes: this one and workers-1 forks.
+
+    Each child pickles its summaries into an unlinked temporary file (a pipe would
+    block it until this process, busy with its own share, got round to reading).
+    A child that fails is simply redone here.
+    """
+    parts: list[list[tuple[str, str, int]]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for item in sorted(items, key=lambda it: it[2], reverse=True):
+        i = loads.index(min(loads))
+        parts[i].append(item)
+        loads[i] += item[2] + 4096  # per-file overhead counts too
+    children: list[tuple[int, Any, list[tuple[str, str, int]]]] = []
+    for part in parts[1:]:
+        out = tempfile.TemporaryFile()
+        pid = os.fork()
+        if pid == 0:  # the child: summarize, write, leave without running any cleanup
+            code = 1
+            try:
+                out.write(pickle.dumps(_summarize_serial(root, part), protocol=pickle.HIGHEST_PROTOCOL))
+                out.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        children.append((pid, out, part))
+    results = _summarize_serial(root, parts[0], progress, scale=workers)
+    for pid, out, part in children:
+        _, status = os.waitpid(pid, 0)
+        try:
+            if status != 0:
+                raise OSError(f"worker exited with status {status}")
+            out.seek(0)
+            results.extend(pickle.loads(out.read()))
+        except (OSError, pickle.UnpicklingError, EOFError):
+            results.extend(_summarize_serial(root, part))
+        finally:
+            out.close()
+    return results
+
+
+def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
+    """Rows of a 2025-08 `index.sqlite`, opened read-only so nothing is ever written."""
+    db_path = root / db_rel
+    base = Path(db_rel).parent
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = con.execute("SELECT request_hash, response_file, endpoint, model, timestamp, is_streaming FROM recordings").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
+    out = []
+    for h, fname, ep, model, ts, streaming in rows:
+        rel = (base / "responses" / str(fname)).as_posix()
+        out.append(SqliteRow(db_rel, str(h), rel, ep, model, ts, bool(streaming)))
+    return out
+
+
+def _missing_file_summary(row: SqliteRow) -> Summary:
+    return Summary(
+        id=Path(row.response_file).stem,
+        path=row.response_file,
+        kind="invalid",
+        endpoint=row.endpoint,
+        model=row.model or None,
+        streaming=row.is_streaming,
+        problem=f"listed in index.sqlite ({row.db}) but the file is missing",
+    )

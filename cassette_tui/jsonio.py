@@ -1,0 +1,76 @@
+"""Reading JSON that other programs wrote: fast with orjson, never raising on bad bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+BOM = b"\xef\xbb\xbf"
+
+
+class JSONProblem(ValueError):
+    """The bytes are not a JSON document; the message says why, for people."""
+
+
+def loads(data: bytes) -> tuple[Any, str | None]:
+    """Parse bytes into JSON; return (value, note) or raise JSONProblem.
+
+    `note` mentions tolerated oddities (a BOM, NaN) so a caller can flag them.
+    """
+    note = None
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+        note = "starts with a UTF-8 byte-order mark"
+    if not data.strip():
+        raise JSONProblem("empty file")
+    try:
+        return orjson.loads(data), note
+    except orjson.JSONDecodeError as exc:
+        first_error = str(exc)
+    # orjson is strict; the stdlib accepts NaN/Infinity, which Python's json.dump writes.
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JSONProblem(f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JSONProblem("JSON nested too deeply to read") from None
+    except ValueError:
+        raise JSONProblem(_describe(first_error, len(data))) from None
+    return value, "contains NaN or Infinity, which JSON does not allow"
+
+
+def _describe(orjson_message: str, size: int) -> str:
+    msg = orjson_message
+    if "recursion" in msg.lower():
+        return "JSON nested too deeply to read"
+    if "EOF" in msg or "end of" in msg.lower():
+        return f"truncated JSON (ends early, {size} bytes): {msg}"
+    return f"not valid JSON: {msg}"
+
+
+def loads_or_none(text: str | bytes) -> Any:
+    """JSON value of `text`, or None when it does not parse (tool arguments, SSE data)."""
+    try:
+        return orjson.loads(text)
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+
+
+def dumps_pretty(value: Any) -> str:
+    """Indented JSON for people; falls back to the stdlib for values orjson refuses."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def dumps_line(value: Any) -> str:
+    """Compact one-line JSON (for --json output)."""
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, ensure_ascii=False, default=str)

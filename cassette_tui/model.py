@@ -1,0 +1,184 @@
+"""Plain data shared by every face: the index row, the reassembled result, anomalies.
+
+Nothing here knows about files, Textual or Rich; these are the nouns the rest of
+the package passes around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+# Kinds of recording, by what the call did (not by how it was transported).
+KINDS = (
+    "chat",         # chat completions, Ollama /api/chat, genai, Anthropic messages, Gemini interactions
+    "completion",   # text completions, Ollama /api/generate
+    "embeddings",
+    "models",       # model lists: /v1/models, /api/tags
+    "rerank",
+    "admin",        # Ollama housekeeping: /api/ps, /api/pull ...
+    "tool",         # tool invocations (web_search ...)
+    "file",         # file processor
+    "http",         # an HTTP passthrough of no better-known shape
+    "unknown",      # a JSON object that is a recording of no known shape
+    "invalid",      # not a recording at all: unreadable, not JSON, wrong shape
+)
+
+
+@dataclass(slots=True)
+class Anomaly:
+    """Something a reader should look at: `code` is stable, `message` is for people."""
+
+    code: str
+    message: str
+    chunk: int | None = None  # index of the chunk it concerns, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "chunk": self.chunk}
+
+
+@dataclass(slots=True)
+class ToolCall:
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    type: str | None = None
+
+    def parsed_arguments(self) -> Any:
+        """The arguments as JSON, or None when they do not parse."""
+        from .jsonio import loads_or_none
+
+        return loads_or_none(self.arguments) if self.arguments else {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+
+@dataclass(slots=True)
+class Choice:
+    index: int = 0
+    role: str | None = None
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    logprobs: list[Any] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "role": self.role,
+            "content": self.content,
+            "reasoning": self.reasoning,
+            "tool_calls": [t.to_json() for t in self.tool_calls],
+            "finish_reason": self.finish_reason,
+        }
+
+
+@dataclass(slots=True)
+class ChunkEvent:
+    """What one streamed chunk added, for the stream view."""
+
+    chunk: int                 # position in the recorded list
+    what: str                  # role|text|reasoning|tool_call|tool_args|finish|usage|meta|error|empty|output
+    text: str = ""             # the text or fragment it added
+    choice: int | None = None
+    tool_index: int | None = None
+    detail: str = ""           # e.g. the finish reason, the tool name, the event name
+
+
+@dataclass(slots=True)
+class Result:
+    """A response reassembled into what the caller finally received."""
+
+    stream_format: str                      # openai-chat, openai-completion, ollama-generate, genai, anthropic-sse ...
+    choices: list[Choice] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    events: list[ChunkEvent] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    error: dict[str, Any] | None = None     # the recorded exception, if any
+    output: str = ""                        # a one-line account of non-message output (embeddings, model lists ...)
+    chunks: int = 0
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.choices[0].finish_reason if self.choices else None
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [t for c in self.choices for t in c.tool_calls]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(c.content for c in self.choices if c.content)
+
+    @property
+    def reasoning(self) -> str:
+        return "\n".join(c.reasoning for c in self.choices if c.reasoning)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"choices": [c.to_json() for c in self.choices], "usage": self.usage}
+
+
+@dataclass(slots=True)
+class Summary:
+    """One index row: what a list, a filter and `ls --json` need, cheap to cache."""
+
+    id: str                               # file stem without models- prefix/digest: the hash part
+    path: str                             # relative to the index root, '/'-separated
+    test_id: str | None = None
+    kind: str = "unknown"
+    endpoint: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    streaming: bool = False
+    chunks: int = 0
+    finish_reason: str | None = None
+    tool_calls: tuple[str, ...] = ()      # names of the tools the response called
+    tools: tuple[str, ...] = ()           # names of the tools the request offered
+    messages: int = 0
+    size: int = 0
+    mtime: float = 0.0
+    problem: str | None = None
+    flags: tuple[str, ...] = ()           # has: tokens: tools, error, reasoning, image, anomaly
+    anomalies: tuple[str, ...] = ()       # anomaly codes
+    era: str = ""                         # sqlite | flat | per-area
+    text: str = ""                        # lower-cased message and response text for bare-word search
+    status: str | None = None             # verify status (ok, stale, mismatch ...) once known
+
+    def to_json(self) -> dict[str, Any]:
+        """The public `ls --json` shape."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "test_id": self.test_id,
+            "kind": self.kind,
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "provider": self.provider,
+            "streaming": self.streaming,
+            "chunks": self.chunks,
+            "finish_reason": self.finish_reason,
+            "tool_calls": list(self.tool_calls),
+            "tools": len(self.tools),
+            "messages": self.messages,
+            "size": self.size,
+            "problem": self.problem,
+        }
+
+    def to_cache(self) -> list[Any]:
+        # Positional and shallow: dataclasses.asdict deep-copies and is ~20x slower.
+        return [getattr(self, name) for name in _SUMMARY_FIELDS]
+
+    @classmethod
+    def from_cache(cls, row: list[Any]) -> Summary:
+        s = cls(*row)
+        s.tool_calls = tuple(s.tool_calls)
+        s.tools = tuple(s.tools)
+        s.flags = tuple(s.flags)
+        s.anomalies = tuple(s.anomalies)
+        return s
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in fields(Summary))

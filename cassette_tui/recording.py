@@ -1,0 +1,395 @@
+"""One recording file: read it safely, say what it is, reassemble it, summarize it."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from .conversation import Step, request_steps, response_steps
+from .jsonio import JSONProblem, loads
+from .model import Result, Summary
+from .streams import reassemble, type_label
+
+MAX_FILE_BYTES = 256 * 1024 * 1024   # beyond this a file is summarized as too large, never parsed
+SEARCH_TEXT_LIMIT = 16_000           # characters of message text kept per recording for bare-word search
+SEARCH_STEP_LIMIT = 2_000
+
+_H12 = re.compile(r"^[0-9a-f]{12}$")
+_H64 = re.compile(r"^[0-9a-f]{64}$")
+_MODELS = re.compile(r"^models-([0-9a-f]{64})-([0-9a-f]{8})$")
+# `txt=openai/gpt-4o` style tokens inside a test id's brackets name the provider under test.
+_PROVIDER_TOKEN = re.compile(r"(?:^|[\[\-_])(?:txt|emb|vis|vision|embedding|rerank|shield|safety|model)=([A-Za-z0-9_.]+)/")
+
+_CHAT_PATHS = ("/chat/completions", "/api/chat", "/generate_content", "/generate_content_stream", "/v1/messages", "/messages", "/interactions", "/responses")
+_COMPLETION_PATHS = ("/completions", "/api/generate")
+_EMBEDDING_PATHS = ("/embeddings", "/api/embeddings", "/api/embed")
+_MODEL_PATHS = ("/v1/models", "/api/tags", "/models")
+
+_HOST_PROVIDERS = (
+    ("api.openai.com", "openai"),
+    ("openai.azure.com", "azure"),
+    ("bedrock", "bedrock"),
+    ("ml.cloud.ibm.com", "watsonx"),
+    ("generativelanguage.googleapis.com", "gemini"),
+    ("aiplatform.googleapis.com", "vertexai"),
+    ("fireworks", "fireworks"),
+    ("together", "together"),
+    ("anthropic.com", "anthropic"),
+    ("databricks", "databricks"),
+    ("groq", "groq"),
+    ("nvidia", "nvidia"),
+    (":11434", "ollama"),
+    (":8000", "vllm"),
+)
+
+
+def name_form(stem: str) -> str:
+    """How a file is named: h12 (2025-07..10), h64 (2025-10 on), models, or other."""
+    if _H64.match(stem):
+        return "h64"
+    if _H12.match(stem):
+        return "h12"
+    if _MODELS.match(stem):
+        return "models"
+    return "other"
+
+
+def provider_from_test_id(test_id: str | None) -> str | None:
+    if not test_id:
+        return None
+    m = _PROVIDER_TOKEN.search(test_id)
+    return m.group(1).lower() if m else None
+
+
+def provider_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    if url.startswith("vertexai:"):
+        return "vertexai"
+    if url.startswith("__databricks__"):
+        return "databricks"
+    lower = url.lower()
+    for needle, provider in _HOST_PROVIDERS:
+        if needle in lower:
+            return provider
+    return urlparse(url).hostname or None
+
+
+def era_of(path: str, sqlite_dirs: set[str] | None = None) -> str:
+    """The repository layout a file sits in (see FORMAT.md, 'Where recordings live').
+
+    `sqlite` and `flat` are the `recordings/responses/<hash>.json` layouts with and
+    without an `index.sqlite` beside `responses/`; `per-area` is everything newer.
+    `sqlite_dirs` (folders holding an index.sqlite, '/'-separated) spares a stat per file.
+    """
+    parts = path.replace(os.sep, "/").rsplit("/", 3)
+    if len(parts) < 3 or parts[-2] != "responses":
+        return "per-area"
+    folder = path.replace(os.sep, "/").rsplit("/", 2)[0]
+    if sqlite_dirs is None:
+        has_sqlite = os.path.exists(os.path.join(folder, "index.sqlite"))
+    else:
+        has_sqlite = folder in sqlite_dirs
+    return "sqlite" if has_sqlite else "flat"
+
+
+class lazy:  # noqa: N801 - reads like a decorator
+    """A cached property without functools.cached_property's per-access lock (Python 3.11)."""
+
+    def __init__(self, fn: Any):
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
+class Recording:
+    """A recording read from disk or memory. Reading never raises: a bad file has `.problem`."""
+
+    def __init__(self, data: Any, path: str = "<memory>", *, problem: str | None = None, size: int = 0, mtime: float = 0.0, note: str | None = None):
+        self.path = path
+        self.size = size
+        self.mtime = mtime
+        self.note = note
+        self.problem = problem
+        self.data: dict[str, Any] = {}
+        if problem is None:
+            if not isinstance(data, dict):
+                self.problem = f"not a recording: the file holds a JSON {_json_kind(data)}, not an object"
+            elif not isinstance(data.get("request"), dict) or not isinstance(data.get("response"), dict):
+                missing = [k for k in ("request", "response") if not isinstance(data.get(k), dict)]
+                self.problem = f"not a recording: no {' or '.join(missing)} object"
+            else:
+                self.data = _apply_id_normalization(data)
+
+    # --- construction ------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Recording:
+        p = os.fspath(path)
+        try:
+            st = os.stat(p)
+            if st.st_size > MAX_FILE_BYTES:
+                return cls(None, p, problem=f"too large to read ({st.st_size / 2**20:.0f} MiB)", size=st.st_size, mtime=st.st_mtime)
+            with open(p, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return cls(None, p, problem="file vanished before it could be read")
+        except IsADirectoryError:
+            return cls(None, p, problem="is a directory")
+        except PermissionError:
+            return cls(None, p, problem="permission denied")
+        except OSError as exc:
+            return cls(None, p, problem=f"cannot read: {exc.strerror or exc}")
+        return cls.from_bytes(raw, p, size=len(raw), mtime=st.st_mtime)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, path: str = "<memory>", *, size: int | None = None, mtime: float = 0.0) -> Recording:
+        try:
+            data, note = loads(raw)
+        except JSONProblem as exc:
+            return cls(None, path, problem=str(exc), size=len(raw) if size is None else size, mtime=mtime)
+        return cls(data, path, size=len(raw) if size is None else size, mtime=mtime, note=note)
+
+    # --- what it is --------------------------------------------------------------------
+
+    @property
+    def stem(self) -> str:
+        name = os.path.basename(self.path)
+        return name[:-5] if name.endswith(".json") else name
+
+    @property
+    def id(self) -> str:
+        return self.stem
+
+    @lazy
+    def request(self) -> dict[str, Any]:
+        return self.data.get("request") or {}
+
+    @lazy
+    def response(self) -> dict[str, Any]:
+        return self.data.get("response") or {}
+
+    @lazy
+    def test_id(self) -> str | None:
+        t = self.data.get("test_id")
+        if t is None:
+            t = self.request.get("test_id")
+        return t if isinstance(t, str) else None
+
+    @lazy
+    def body(self) -> dict[str, Any]:
+        """The request's arguments: inference `body`, passthrough `payload`, tool `kwargs`."""
+        req = self.request
+        for key in ("body", "payload", "kwargs"):
+            if isinstance(req.get(key), dict):
+                return req[key]
+        return {}
+
+    @lazy
+    def request_kind(self) -> str:
+        req = self.request
+        if "tool_name" in req:
+            return "tool"
+        if req.get("api") == "file_processors" or "file_id" in req and "body" not in req:
+            return "file"
+        if "payload" in req:
+            return "http"
+        if "body" in req or "endpoint" in req:
+            return "inference"
+        return "unknown"
+
+    @lazy
+    def url(self) -> str:
+        u = self.request.get("url")
+        return u if isinstance(u, str) else ""
+
+    @lazy
+    def endpoint(self) -> str | None:
+        req = self.request
+        ep = req.get("endpoint")
+        if isinstance(ep, str) and ep:
+            return ep
+        if self.url:
+            return urlparse(self.url).path or self.url
+        if self.request_kind == "tool":
+            return f"tool:{req.get('tool_name')}"
+        if self.request_kind == "file":
+            return "file_processors"
+        return None
+
+    @lazy
+    def model(self) -> str | None:
+        req = self.request
+        for value in (req.get("model"), self.body.get("model")):
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    @lazy
+    def provider(self) -> str | None:
+        req = self.request
+        if self.request_kind in ("tool", "file") and isinstance(req.get("provider"), str):
+            return req["provider"]
+        meta = req.get("provider_metadata")
+        return (
+            provider_from_test_id(self.test_id)
+            or (meta.get("provider") if isinstance(meta, dict) and isinstance(meta.get("provider"), str) else None)
+            or provider_from_url(self.url)
+        )
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.response.get("is_streaming")) or isinstance(self.response.get("body"), list) and self.kind not in ("models",)
+
+    @property
+    def chunks(self) -> list[Any]:
+        body = self.response.get("body")
+        return body if isinstance(body, list) else []
+
+    @lazy
+    def kind(self) -> str:
+        if self.problem:
+            return "invalid"
+        rk = self.request_kind
+        if rk in ("tool", "file"):
+            return rk
+        if rk == "unknown":
+            return "unknown"
+        path = (self.endpoint or "").rstrip("/")
+        body = self.body
+        first = self.response.get("body")
+        first = first[0] if isinstance(first, list) and first else first
+        label = type_label(first)
+        if path.endswith(_MODEL_PATHS) or label in ("Model", "ListResponse"):
+            return "models"
+        if "messages" in body or "contents" in body or path.endswith(_CHAT_PATHS) or label in ("ChatCompletion", "ChatCompletionChunk", "ChatResponse"):
+            return "chat"
+        if path.endswith(_EMBEDDING_PATHS) or "Embed" in label:
+            return "embeddings"
+        if path.endswith(_COMPLETION_PATHS) or label in ("Completion", "GenerateResponse"):
+            return "completion"
+        if path.endswith("/rerank") or isinstance(first, dict) and isinstance(first.get("results"), list):
+            return "rerank"
+        if path.startswith("/api/"):
+            return "admin"
+        return "http" if rk == "http" else "unknown"
+
+    @property
+    def era(self) -> str:
+        return era_of(self.path) if self.path != "<memory>" else ""
+
+    # --- reassembly and conversation ---------------------------------------------------
+
+    @lazy
+    def result(self) -> Result:
+        if self.problem:
+            return Result("invalid")
+        return reassemble(self.response, self.body)
+
+    def request_steps(self) -> list[Step]:
+        return request_steps(self.request) if not self.problem else []
+
+    def steps(self) -> list[Step]:
+        """This recording's conversation: what the request sent, then the response's new steps."""
+        return self.request_steps() + response_steps(self.result)
+
+    def tools_offered(self) -> list[str]:
+        from .tools import offered_tools
+
+        return list(offered_tools(self.body))
+
+    def message_count(self) -> int:
+        body = self.body
+        for key in ("messages", "contents", "input"):
+            if isinstance(body.get(key), list):
+                return len(body[key])
+        return 1 if any(isinstance(body.get(k), str) for k in ("prompt", "input", "contents", "query")) else 0
+
+    # --- the index row -----------------------------------------------------------------
+
+    def summary(self, rel_path: str | None = None, era: str | None = None) -> Summary:
+        """The index row. Pass `era` when the caller knows it (the index does, without a stat)."""
+        rel = rel_path if rel_path is not None else self.path
+        if self.problem:
+            return Summary(id=self.id, path=rel, kind="invalid", size=self.size, mtime=self.mtime, problem=self.problem)
+        # Reuse a full reassembly if one exists; otherwise skip the per-chunk events.
+        result = self.__dict__.get("result") or reassemble(self.response, self.body, events=False)
+        req_steps = self.request_steps()
+        flags = []
+        offered = self.tools_offered()
+        called = tuple(t.name or "?" for t in result.tool_calls)
+        if offered or called:
+            flags.append("tools")
+        if result.error:
+            flags.append("error")
+        if result.reasoning or any(s.kind == "reasoning" for s in req_steps):
+            flags.append("reasoning")
+        if any(s.kind == "image" for s in req_steps):
+            flags.append("image")
+        if result.anomalies:
+            flags.append("anomaly")
+        return Summary(
+            id=self.id,
+            path=rel,
+            test_id=self.test_id,
+            kind=self.kind,
+            endpoint=self.endpoint,
+            model=self.model,
+            provider=self.provider,
+            streaming=self.streaming,
+            chunks=len(self.chunks),
+            finish_reason=result.finish_reason,
+            tool_calls=called,
+            tools=tuple(offered),
+            messages=self.message_count(),
+            size=self.size,
+            mtime=self.mtime,
+            problem=None,
+            flags=tuple(flags),
+            anomalies=tuple(dict.fromkeys(a.code for a in result.anomalies)),
+            era=self.era if era is None else era,
+            text=_search_text(req_steps, result),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Recording {self.id[:16]} {self.kind} {self.model or ''}>"
+
+
+def _search_text(steps: list[Step], result: Result) -> str:
+    parts: list[str] = []
+    total = 0
+    for text in [s.text for s in steps] + [result.text, result.reasoning, result.output] + [t.name or "" for t in result.tool_calls]:
+        if not text:
+            continue
+        piece = text[:SEARCH_STEP_LIMIT]
+        parts.append(piece)
+        total += len(piece)
+        if total > SEARCH_TEXT_LIMIT:
+            break
+    return "\n".join(parts)[:SEARCH_TEXT_LIMIT].lower()
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _apply_id_normalization(data: dict[str, Any]) -> dict[str, Any]:
+    mapping = data.get("id_normalization_mapping")
+    if not isinstance(mapping, dict) or not mapping:
+        return data
+    try:
+        from .hashing import apply_id_normalization
+    except ImportError:  # pragma: no cover - hashing lands alongside
+        return data
+    try:
+        return apply_id_normalization(data)
+    except Exception:  # noqa: BLE001 - a bad mapping must not make the file unreadable
+        return data

@@ -1,0 +1,62 @@
+"""Draw the view model with Rich, for the CLI and the TUI.
+
+Text is built from spans with `Text.append`, never from markup, so `[bold]` in a
+recording prints literally; `view.safe()` already made control characters visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Group
+from rich.text import Text
+
+from .view import Line, Section
+
+STYLES = {
+    "title": "bold",
+    "key": "bold cyan",
+    "value": "",
+    "id": "magenta",
+    "test": "green",
+    "model": "yellow",
+    "dim": "dim",
+    "system": "bold magenta",
+    "user": "bold green",
+    "assistant": "bold blue",
+    "tool": "bold yellow",
+    "toolname": "bold yellow",
+    "args": "cyan",
+    "reasoning": "italic dim",
+    "warn": "bold dark_orange",
+    "error": "bold red",
+    "new": "bold blue",
+}
+
+
+def line_text(line: Line) -> Text:
+    text = Text(" " * line.indent if line.indent else "")
+    for span in line.spans:
+        if span.text:
+            text.append(span.text, STYLES.get(span.style, span.style or ""))
+    return text
+
+
+def section_renderable(section: Section, show_title: bool = True) -> Group:
+    parts: list[Text] = []
+    if show_title and section.title:
+        title = Text(section.title, STYLES.get(section.style, "bold"))
+        if section.note:
+            title.append(f"  {section.note}", "dim")
+        parts.append(title)
+    parts.extend(line_text(line) for line in section.lines)
+    return Group(*parts)
+
+
+def sections_renderable(sections: Iterable[Section]) -> Group:
+    out = []
+    for i, section in enumerate(sections):
+        if i:
+            out.append(Text(""))
+        out.append(section_renderable(section))
+    return Group(*out)

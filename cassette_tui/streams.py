@@ -1,0 +1,732 @@
+"""Reassemble a recorded response into the message the caller finally received.
+
+Every response shape in FORMAT.md lands here: OpenAI chat and completion chunks,
+Ollama native streams, genai dicts, Anthropic and Gemini-interactions SSE lines,
+single (non-streamed) bodies and recorded exceptions. `__type__` is only a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .jsonio import loads_or_none
+from .model import Anomaly, Choice, ChunkEvent, Result, ToolCall
+from .tools import check_tool_calls
+
+# Finish reasons that mean "the output was cut", across providers.
+TRUNCATED = {"length", "max_tokens", "MAX_TOKENS"}
+
+
+def type_label(obj: Any) -> str:
+    """The class name of a serialized object (`ChatCompletionChunk`), or ''."""
+    if isinstance(obj, dict):
+        t = obj.get("__type__")
+        if isinstance(t, str):
+            return t.rsplit(".", 1)[-1]
+    return ""
+
+
+def data_of(obj: Any) -> Any:
+    """The payload of a serialized object: `__data__` when typed, else the object."""
+    if isinstance(obj, dict) and "__type__" in obj:
+        return obj.get("__data__")
+    return obj
+
+
+def reassemble(response: Any, request_body: Any = None, *, events: bool = True) -> Result:
+    """Build a Result from a recording's `response` (and the request body, for tool checks).
+
+    `events=False` skips the per-chunk events, which only the stream view needs:
+    indexing thousands of files is then about twice as fast.
+    """
+    if not isinstance(response, dict):
+        r = Result("invalid")
+        r.anomalies.append(Anomaly("bad_response", "response is not an object"))
+        return r
+    body = response.get("body")
+    error = _recorded_error(response)
+    if isinstance(body, list):
+        result = _reassemble_list(body, events)
+    elif body is None:
+        result = Result("error" if error else "empty")
+    else:
+        result = _single(body)
+    if error:
+        result.error = error
+        if isinstance(body, list) and body:
+            result.anomalies.append(
+                Anomaly("error_midstream", f"the stream failed after {len(body)} chunks: {error.get('message', '')}"[:300])
+            )
+    status = response.get("status")
+    if isinstance(status, int) and status >= 400 and not result.error:
+        err = data_of(body).get("error") if isinstance(data_of(body), dict) else None
+        message = err.get("message") if isinstance(err, dict) else (err if isinstance(err, str) else "")
+        result.error = {"category": "http", "status_code": status, "message": message or f"HTTP {status}"}
+    if result.choices and request_body is not None:
+        result.anomalies.extend(check_tool_calls(result.tool_calls, request_body))
+    return result
+
+
+def _recorded_error(response: dict) -> dict[str, Any] | None:
+    if not response.get("is_exception"):
+        return None
+    data = response.get("exception_data")
+    error = dict(data) if isinstance(data, dict) else {}
+    if "message" not in error and response.get("exception_message"):
+        error["message"] = str(response.get("exception_message"))
+    return error
+
+
+# --- lists: streams, SSE lines, model lists ---------------------------------------------
+
+Emit = Callable[..., None]
+
+
+def _ignore(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def _emitter(r: Result, enabled: bool) -> Emit:
+    """A function recording what each chunk added, or a no-op when events are not wanted."""
+    if not enabled:
+        return _ignore
+    append = r.events.append
+
+    def emit(n: int, what: str, text: str = "", choice: int | None = None, tool_index: int | None = None, detail: str = "") -> None:
+        append(ChunkEvent(n, what, text, choice, tool_index, detail))
+
+    return emit
+
+
+
+def _reassemble_list(body: list, events: bool = True) -> Result:
+    if not body:
+        r = Result("empty", chunks=0)
+        r.anomalies.append(Anomaly("empty_stream", "the stream has no chunks"))
+        return r
+    first = body[0]
+    if all(isinstance(x, str) for x in body[:8]):
+        return _sse(body)
+    label = type_label(first)
+    data = data_of(first)
+    if label == "ChatCompletionChunk" or (isinstance(data, dict) and data.get("object") == "chat.completion.chunk"):
+        return openai_chat_stream(body, events)
+    if label == "Completion" or (isinstance(data, dict) and data.get("object") == "text_completion"):
+        return openai_completion_stream(body)
+    if label in ("GenerateResponse", "ChatResponse"):
+        return ollama_stream(body, events)
+    if label == "Model" or (isinstance(data, dict) and data.get("object") == "model"):
+        ids = [str(data_of(x).get("id")) for x in body if isinstance(data_of(x), dict)]
+        return Result("model-list", output=f"{len(ids)} models: " + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""), chunks=len(body))
+    if isinstance(data, dict) and "candidates" in data:
+        return genai_stream(body, events)
+    r = Result("list", chunks=len(body), output=f"a list of {len(body)} items")
+    r.events = [ChunkEvent(i, "meta", detail=type_label(x) or type(x).__name__) for i, x in enumerate(body)]
+    return r
+
+
+def openai_chat_stream(body: list, events: bool = True) -> Result:
+    """OpenAI ChatCompletionChunk stream (also Azure, Bedrock, vLLM, watsonx, Databricks...)."""
+    r = Result("openai-chat", chunks=len(body))
+    emit = _emitter(r, events)
+    choices: dict[int, Choice] = {}
+    finished: dict[int, int] = {}   # choice index -> chunk position of its finish_reason
+    for n, raw in enumerate(body):
+        chunk = data_of(raw)
+        if not isinstance(chunk, dict):
+            emit(n, "meta", detail="not an object")
+            r.anomalies.append(Anomaly("bad_chunk", f"chunk {n} is not an object", n))
+            continue
+        usage = chunk.get("usage")
+        if usage:
+            r.usage = usage
+        chunk_choices = chunk.get("choices") or ()
+        if not chunk_choices:
+            if usage:
+                emit(n, "usage", detail=_usage_text(usage))
+            elif chunk.get("prompt_filter_results") is not None:
+                emit(n, "meta", detail="prompt_filter_results")
+            else:
+                emit(n, "empty")
+            continue
+        added = False
+        for ch in chunk_choices:
+            if not isinstance(ch, dict):
+                continue
+            idx = ch.get("index") or 0
+            choice = choices.get(idx)
+            if choice is None:
+                choice = choices[idx] = Choice(index=idx)
+            delta = ch.get("delta") or {}
+            if idx in finished and _delta_has_payload(delta):
+                r.anomalies.append(Anomaly("chunk_after_finish", f"chunk {n} adds to choice {idx} after its finish_reason", n))
+            role = delta.get("role")
+            if role and not choice.role:
+                choice.role = role
+                emit(n, "role", choice=idx, detail=role)
+                added = True
+            text = delta.get("content")
+            if text:
+                choice.content += text
+                emit(n, "text", text, choice=idx)
+                added = True
+            reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+            if reasoning:
+                choice.reasoning += reasoning
+                emit(n, "reasoning", reasoning, choice=idx)
+                added = True
+            for frag in delta.get("tool_calls") or ():
+                _merge_tool_fragment(choice, frag, n, emit)
+                added = True
+            logprobs = ch.get("logprobs")
+            if logprobs:
+                choice.logprobs.append(logprobs)
+            fr = ch.get("finish_reason")
+            if fr:
+                choice.finish_reason = fr
+                finished.setdefault(idx, n)
+                emit(n, "finish", choice=idx, detail=fr)
+                added = True
+        if usage and not added:
+            emit(n, "usage", detail=_usage_text(usage))
+        elif not added:
+            emit(n, "empty")
+    r.choices = [choices[i] for i in sorted(choices)]
+    _finish_checks(r)
+    return r
+
+
+def _delta_has_payload(delta: dict) -> bool:
+    return bool(delta.get("content") or delta.get("tool_calls") or delta.get("reasoning") or delta.get("reasoning_content"))
+
+
+def _merge_tool_fragment(choice: Choice, frag: Any, n: int, emit: Emit) -> None:
+    if not isinstance(frag, dict):
+        return
+    tidx = frag.get("index")
+    if tidx is None:
+        tidx = len(choice.tool_calls)
+    call = next((t for t in choice.tool_calls if t.index == tidx), None)
+    fn = frag.get("function") or {}
+    if call is None:
+        call = ToolCall(index=tidx)
+        choice.tool_calls.append(call)
+    # id, type and name come in the first fragment; Bedrock repeats `type` later, so keep the first.
+    if frag.get("id") and not call.id:
+        call.id = frag["id"]
+    if frag.get("type") and not call.type:
+        call.type = frag["type"]
+    name = fn.get("name")
+    if name and not call.name:
+        call.name = name
+        emit(n, "tool_call", name, choice=choice.index, tool_index=tidx, detail=call.id or "")
+    args = fn.get("arguments")
+    if args:
+        if not isinstance(args, str):
+            args = _compact(args)
+        call.arguments += args
+        emit(n, "tool_args", args, choice=choice.index, tool_index=tidx)
+
+
+def openai_completion_stream(body: list, events: bool = True) -> Result:
+    r = Result("openai-completion", chunks=len(body))
+    emit = _emitter(r, events)
+    choices: dict[int, Choice] = {}
+    for n, raw in enumerate(body):
+        chunk = data_of(raw)
+        if not isinstance(chunk, dict):
+            continue
+        if chunk.get("usage"):
+            r.usage = chunk["usage"]
+        added = False
+        for ch in chunk.get("choices") or ():
+            if not isinstance(ch, dict):
+                continue
+            idx = ch.get("index") or 0
+            choice = choices.setdefault(idx, Choice(index=idx, role="assistant"))
+            text = ch.get("text")
+            if text:
+                choice.content += text
+                emit(n, "text", text, choice=idx)
+                added = True
+            if ch.get("finish_reason"):
+                choice.finish_reason = ch["finish_reason"]
+                emit(n, "finish", choice=idx, detail=ch["finish_reason"])
+                added = True
+        if not added:
+            emit(n, "usage" if chunk.get("usage") else "empty", detail=_usage_text(chunk.get("usage")))
+    r.choices = [choices[i] for i in sorted(choices)]
+    _finish_checks(r)
+    return r
+
+
+def ollama_stream(body: list, events: bool = True) -> Result:
+    """Ollama /api/generate (`response`) and /api/chat (`message.content`) streams."""
+    r = Result("ollama", chunks=len(body))
+    emit = _emitter(r, events)
+    choice = Choice(index=0, role="assistant")
+    done_at = None
+    for n, raw in enumerate(body):
+        chunk = data_of(raw)
+        if not isinstance(chunk, dict):
+            continue
+        added = _ollama_add(chunk, choice, n, emit)
+        if done_at is not None and added:
+            r.anomalies.append(Anomaly("chunk_after_finish", f"chunk {n} adds text after done", n))
+        if chunk.get("done"):
+            done_at = n
+            choice.finish_reason = chunk.get("done_reason") or "stop"
+            r.usage = _ollama_usage(chunk)
+            emit(n, "finish", detail=choice.finish_reason)
+        elif not added:
+            emit(n, "empty")
+    r.choices = [choice]
+    _finish_checks(r)
+    return r
+
+
+def _ollama_add(chunk: dict, choice: Choice, n: int, emit: Emit) -> bool:
+    added = False
+    msg = chunk.get("message") if isinstance(chunk.get("message"), dict) else None
+    text = msg.get("content") if msg else chunk.get("response")
+    thinking = (msg.get("thinking") if msg else None) or chunk.get("thinking")
+    if text:
+        choice.content += text
+        emit(n, "text", text)
+        added = True
+    if thinking:
+        choice.reasoning += thinking
+        emit(n, "reasoning", thinking)
+        added = True
+    for call in (msg.get("tool_calls") if msg else None) or ():
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict):
+            continue
+        # Ollama sends tool calls whole, with arguments as an object.
+        tc = ToolCall(index=len(choice.tool_calls), id=call.get("id"), name=fn.get("name"), arguments=_compact(fn.get("arguments")), type="function")
+        choice.tool_calls.append(tc)
+        emit(n, "tool_call", tc.name or "", tool_index=tc.index)
+        emit(n, "tool_args", tc.arguments, tool_index=tc.index)
+        added = True
+    return added
+
+
+def _ollama_usage(chunk: dict) -> dict[str, Any] | None:
+    keys = ("prompt_eval_count", "eval_count")
+    if not any(chunk.get(k) is not None for k in keys):
+        return None
+    return {"prompt_tokens": chunk.get("prompt_eval_count"), "completion_tokens": chunk.get("eval_count")}
+
+
+def genai_stream(body: list, events: bool = True) -> Result:
+    """Google genai / vertexai: plain dicts with `candidates[].content.parts[]`."""
+    r = Result("genai", chunks=len(body))
+    emit = _emitter(r, events)
+    choices: dict[int, Choice] = {}
+    for n, raw in enumerate(body):
+        chunk = data_of(raw)
+        if not isinstance(chunk, dict):
+            continue
+        _genai_add(chunk, choices, n, r, emit)
+    r.choices = [choices[i] for i in sorted(choices)]
+    _finish_checks(r)
+    return r
+
+
+def _genai_add(chunk: dict, choices: dict[int, Choice], n: int, r: Result, emit: Emit) -> None:
+    added = False
+    for pos, cand in enumerate(chunk.get("candidates") or ()):
+        if not isinstance(cand, dict):
+            continue
+        idx = cand.get("index") if isinstance(cand.get("index"), int) else pos
+        choice = choices.setdefault(idx, Choice(index=idx, role="assistant"))
+        content = cand.get("content") or {}
+        for part in content.get("parts") or () if isinstance(content, dict) else ():
+            if not isinstance(part, dict):
+                continue
+            text = part.get("text")
+            if text:
+                if part.get("thought"):
+                    choice.reasoning += text
+                    emit(n, "reasoning", text, choice=idx)
+                else:
+                    choice.content += text
+                    emit(n, "text", text, choice=idx)
+                added = True
+            fc = part.get("function_call") or part.get("functionCall")
+            if isinstance(fc, dict):
+                tc = ToolCall(index=len(choice.tool_calls), id=fc.get("id"), name=fc.get("name"), arguments=_compact(fc.get("args") or {}), type="function")
+                choice.tool_calls.append(tc)
+                emit(n, "tool_call", tc.name or "", choice=idx, tool_index=tc.index)
+                emit(n, "tool_args", tc.arguments, choice=idx, tool_index=tc.index)
+                added = True
+        fr = cand.get("finish_reason") or cand.get("finishReason")
+        if fr:
+            choice.finish_reason = str(fr)
+            emit(n, "finish", choice=idx, detail=str(fr))
+            added = True
+    usage = chunk.get("usage_metadata") or chunk.get("usageMetadata")
+    if isinstance(usage, dict) and ("total_token_count" in usage or "totalTokenCount" in usage):
+        r.usage = {k: v for k, v in usage.items() if not isinstance(v, (list, dict))}
+        if not added:
+            emit(n, "usage", detail=_usage_text(r.usage))
+            added = True
+    if not added:
+        emit(n, "empty")
+
+
+# --- SSE lines (HTTP passthrough) -------------------------------------------------------
+
+
+def parse_sse(lines: list) -> list[tuple[int, str, Any]]:
+    """SSE text lines -> [(line number, event name, parsed data)]; `[DONE]` stays a string."""
+    events: list[tuple[int, str, Any]] = []
+    name = ""
+    for n, line in enumerate(lines):
+        if not isinstance(line, str):
+            continue
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            payload = line[5:].strip()
+            data = payload if payload == "[DONE]" else loads_or_none(payload)
+            if data is None:
+                data = payload
+            ev = name or (data.get("type") if isinstance(data, dict) else "") or ""
+            events.append((n, ev, data))
+        elif line == "":
+            name = ""
+    return events
+
+
+def _sse(lines: list) -> Result:
+    events = parse_sse(lines)
+    names = {e[1] for e in events}
+    if any(n.startswith(("message_", "content_block")) for n in names):
+        return anthropic_sse(events, len(lines))
+    if any(n.startswith(("interaction.", "content.")) for n in names):
+        return gemini_interactions_sse(events, len(lines))
+    chunks = [d for _, _, d in events if isinstance(d, dict)]
+    if chunks and chunks[0].get("object") == "chat.completion.chunk":
+        r = openai_chat_stream(chunks)
+        r.stream_format = "openai-sse"
+        return r
+    r = Result("sse", chunks=len(lines), output=f"{len(events)} server-sent events")
+    r.events = [ChunkEvent(n, "meta", detail=name) for n, name, _ in events]
+    return r
+
+
+def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int) -> Result:
+    r = Result("anthropic-sse", chunks=nlines)
+    emit = _emitter(r, True)
+    choice = Choice(index=0, role="assistant")
+    blocks: dict[int, tuple[str, ToolCall | None]] = {}
+    stopped_at = None
+    for n, name, data in events:
+        if not isinstance(data, dict):
+            emit(n, "meta", detail=str(data)[:40])
+            continue
+        if stopped_at is not None and name.startswith("content_block"):
+            r.anomalies.append(Anomaly("chunk_after_finish", f"line {n} ({name}) after message_stop", n))
+        if name == "message_start":
+            msg = data.get("message") or {}
+            choice.role = msg.get("role") or "assistant"
+            r.usage = dict(msg.get("usage") or {}) or None
+            emit(n, "role", detail=choice.role)
+        elif name == "content_block_start":
+            idx = data.get("index", len(blocks))
+            block = data.get("content_block") or {}
+            btype = block.get("type", "")
+            call = None
+            if btype in ("tool_use", "server_tool_use"):
+                call = ToolCall(index=len(choice.tool_calls), id=block.get("id"), name=block.get("name"), type="tool_use")
+                choice.tool_calls.append(call)
+                emit(n, "tool_call", call.name or "", tool_index=call.index, detail=call.id or "")
+            else:
+                emit(n, "meta", detail=f"{btype} block")
+            blocks[idx] = (btype, call)
+        elif name == "content_block_delta":
+            btype, call = blocks.get(data.get("index", -1), ("", None))
+            delta = data.get("delta") or {}
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                choice.content += delta.get("text", "")
+                emit(n, "text", delta.get("text", ""))
+            elif dtype == "thinking_delta":
+                choice.reasoning += delta.get("thinking", "")
+                emit(n, "reasoning", delta.get("thinking", ""))
+            elif dtype == "input_json_delta" and call is not None:
+                call.arguments += delta.get("partial_json", "")
+                emit(n, "tool_args", delta.get("partial_json", ""), tool_index=call.index)
+            else:
+                emit(n, "meta", detail=str(dtype))
+        elif name == "message_delta":
+            stop = (data.get("delta") or {}).get("stop_reason")
+            if stop:
+                choice.finish_reason = stop
+                emit(n, "finish", detail=stop)
+            if data.get("usage"):
+                r.usage = {**(r.usage or {}), **data["usage"]}
+                emit(n, "usage", detail=_usage_text(data["usage"]))
+        elif name == "message_stop":
+            stopped_at = n
+            emit(n, "meta", detail="message_stop")
+        elif name == "error":
+            err = data.get("error") or {}
+            r.error = {"category": "stream", "type": err.get("type"), "message": err.get("message")}
+            emit(n, "error", str(err.get("message", "")), detail=str(err.get("type", "")))
+        else:
+            emit(n, "meta", detail=name)
+    for call in choice.tool_calls:
+        if not call.arguments:
+            call.arguments = "{}"
+    r.choices = [choice]
+    _finish_checks(r)
+    return r
+
+
+def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int) -> Result:
+    r = Result("gemini-sse", chunks=nlines)
+    emit = _emitter(r, True)
+    choice = Choice(index=0, role="assistant")
+    kinds: dict[int, str] = {}
+    calls: dict[int, ToolCall] = {}
+    for n, name, data in events:
+        if not isinstance(data, dict):
+            emit(n, "meta", detail=str(data))
+            continue
+        if name == "content.start":
+            content = data.get("content") or {}
+            ctype = content.get("type", "")
+            kinds[data.get("index", -1)] = ctype
+            if ctype == "function_call":
+                call = ToolCall(index=len(choice.tool_calls), id=content.get("id"), name=content.get("name"), type="function")
+                if content.get("arguments") is not None:
+                    call.arguments = _compact(content.get("arguments"))
+                choice.tool_calls.append(call)
+                calls[data.get("index", -1)] = call
+                emit(n, "tool_call", call.name or "", tool_index=call.index)
+            else:
+                emit(n, "meta", detail=f"{ctype} content")
+        elif name == "content.delta":
+            delta = data.get("delta") or {}
+            dtype = delta.get("type")
+            if dtype == "text":
+                choice.content += delta.get("text", "")
+                emit(n, "text", delta.get("text", ""))
+            elif dtype in ("thought", "thought_summary") and delta.get("text"):
+                choice.reasoning += delta.get("text", "")
+                emit(n, "reasoning", delta.get("text", ""))
+            elif dtype == "function_call":
+                call = calls.get(data.get("index", -1))
+                if call is None:
+                    call = ToolCall(index=len(choice.tool_calls), id=delta.get("id"), name=delta.get("name"), type="function")
+                    choice.tool_calls.append(call)
+                    calls[data.get("index", -1)] = call
+                    emit(n, "tool_call", call.name or "", tool_index=call.index)
+                args = delta.get("arguments")
+                if args is not None:
+                    frag = args if isinstance(args, str) else _compact(args)
+                    call.arguments += frag
+                    emit(n, "tool_args", frag, tool_index=call.index)
+            else:
+                emit(n, "meta", detail=str(dtype))
+        elif name == "interaction.complete":
+            inter = data.get("interaction") or {}
+            choice.finish_reason = inter.get("status") or "completed"
+            if inter.get("usage"):
+                r.usage = {k: v for k, v in inter["usage"].items() if not isinstance(v, (list, dict))}
+            emit(n, "finish", detail=choice.finish_reason)
+        elif name == "error":
+            err = data.get("error") or {}
+            r.error = {"category": "stream", "message": err.get("message"), "type": err.get("code")}
+            emit(n, "error", str(err.get("message", "")))
+        else:
+            emit(n, "meta", detail=name)
+    r.choices = [choice]
+    _finish_checks(r)
+    return r
+
+
+# --- single bodies ----------------------------------------------------------------------
+
+
+def _single(body: Any) -> Result:
+    label = type_label(body)
+    data = data_of(body)
+    if not isinstance(data, dict):
+        return Result("value", output=_clip(str(data)))
+    obj = data.get("object")
+    if label == "ChatCompletion" or obj == "chat.completion":
+        return _openai_chat_message(data)
+    if label == "Completion" or obj == "text_completion":
+        r = openai_completion_stream([data])
+        r.stream_format, r.events, r.chunks = "openai-completion", [], 0
+        return r
+    if label in ("GenerateResponse", "ChatResponse"):
+        r = ollama_stream([data])
+        r.stream_format, r.events, r.chunks = "ollama", [], 0
+        return r
+    if label in ("CreateEmbeddingResponse", "EmbedResponse", "EmbeddingsResponse") or "embeddings" in data or (obj == "list" and _looks_like_embeddings(data)):
+        return _embeddings(data)
+    if label in ("ListResponse", "ProcessResponse"):
+        models = [m.get("model") or m.get("name") for m in data.get("models") or () if isinstance(m, dict)]
+        return Result("model-list", output=f"{len(models)} models" + (": " + ", ".join(map(str, models[:20])) if models else ""))
+    if label.endswith("ToolInvocationResult") or (label == "" and "content" in data and "error_message" in data):
+        return _tool_result(data)
+    if "candidates" in data:
+        r = genai_stream([data])
+        r.stream_format, r.events, r.chunks = "genai", [], 0
+        return r
+    if data.get("type") == "message" and isinstance(data.get("content"), list):
+        return _anthropic_message(data)
+    if data.get("object") == "interaction" or isinstance(data.get("outputs"), list):
+        return _interaction(data)
+    if isinstance(data.get("results"), list):
+        return _rerank(data)
+    if "error" in data:
+        err = data["error"]
+        message = err.get("message") if isinstance(err, dict) else str(err)
+        r = Result("error-body", output=_clip(str(message)))
+        r.error = {"category": "http", "message": message}
+        return r
+    if label:
+        return Result("object", output=f"{label} object")
+    return Result("object", output=f"an object with keys {', '.join(list(data)[:8])}")
+
+
+def _openai_chat_message(data: dict) -> Result:
+    r = Result("openai-chat-message", usage=data.get("usage"))
+    for ch in data.get("choices") or ():
+        if not isinstance(ch, dict):
+            continue
+        msg = ch.get("message") or {}
+        choice = Choice(index=ch.get("index") or 0, role=msg.get("role"), content=_text_of(msg.get("content")),
+                        reasoning=msg.get("reasoning") or msg.get("reasoning_content") or "", finish_reason=ch.get("finish_reason"))
+        for i, tc in enumerate(msg.get("tool_calls") or ()):
+            if not isinstance(tc, dict):
+                continue
+            fn = tc.get("function") or {}
+            args = fn.get("arguments")
+            choice.tool_calls.append(ToolCall(index=tc.get("index", i) if isinstance(tc.get("index"), int) else i, id=tc.get("id"),
+                                              name=fn.get("name"), arguments=args if isinstance(args, str) else _compact(args), type=tc.get("type")))
+        if ch.get("logprobs"):
+            choice.logprobs.append(ch["logprobs"])
+        r.choices.append(choice)
+    _finish_checks(r)
+    return r
+
+
+def _anthropic_message(data: dict) -> Result:
+    choice = Choice(index=0, role=data.get("role") or "assistant", finish_reason=data.get("stop_reason"))
+    for block in data.get("content") or ():
+        if not isinstance(block, dict):
+            continue
+        t = block.get("type")
+        if t == "text":
+            choice.content += block.get("text", "")
+        elif t == "thinking":
+            choice.reasoning += block.get("thinking", "")
+        elif t in ("tool_use", "server_tool_use"):
+            choice.tool_calls.append(ToolCall(len(choice.tool_calls), block.get("id"), block.get("name"), _compact(block.get("input") or {}), t))
+    r = Result("anthropic-message", choices=[choice], usage=data.get("usage"))
+    _finish_checks(r)
+    return r
+
+
+def _interaction(data: dict) -> Result:
+    choice = Choice(index=0, role="assistant", finish_reason=data.get("status"))
+    for out in data.get("outputs") or ():
+        if not isinstance(out, dict):
+            continue
+        t = out.get("type")
+        if t == "text":
+            choice.content += out.get("text", "")
+        elif t in ("thought", "thought_summary") and out.get("text"):
+            choice.reasoning += out.get("text", "")
+        elif t == "function_call":
+            choice.tool_calls.append(ToolCall(len(choice.tool_calls), out.get("id"), out.get("name"), _compact(out.get("arguments") or {}), "function"))
+    usage = data.get("usage")
+    r = Result("gemini-interaction", choices=[choice], usage={k: v for k, v in usage.items() if not isinstance(v, (list, dict))} if isinstance(usage, dict) else None)
+    return r
+
+
+def _looks_like_embeddings(data: dict) -> bool:
+    items = data.get("data")
+    return isinstance(items, list) and bool(items) and isinstance(items[0], dict) and "embedding" in items[0]
+
+
+def _embeddings(data: dict) -> Result:
+    vectors = data.get("embeddings")
+    if vectors is None:
+        vectors = [d.get("embedding") for d in data.get("data") or () if isinstance(d, dict)]
+    vectors = vectors if isinstance(vectors, list) else []
+    dims = len(vectors[0]) if vectors and isinstance(vectors[0], list) else (f"base64 {len(vectors[0])} chars" if vectors and isinstance(vectors[0], str) else 0)
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
+    return Result("embeddings", usage=usage, output=f"{len(vectors)} embedding{'s' if len(vectors) != 1 else ''} of {dims} dimensions")
+
+
+def _tool_result(data: dict) -> Result:
+    content = data.get("content")
+    text = content if isinstance(content, str) else _text_of(content) if isinstance(content, list) else _compact(content)
+    r = Result("tool-result", choices=[Choice(index=0, role="tool", content=text)])
+    if data.get("error_message"):
+        r.error = {"category": "tool", "message": data.get("error_message"), "code": data.get("error_code")}
+    return r
+
+
+def _rerank(data: dict) -> Result:
+    results = data.get("results") or []
+    tops = ", ".join(
+        f"#{x.get('index')}={x.get('relevance_score', x.get('score', '?')):.3f}" if isinstance(x.get("relevance_score", x.get("score")), (int, float)) else f"#{x.get('index')}"
+        for x in results[:5] if isinstance(x, dict)
+    )
+    return Result("rerank", usage=data.get("usage") if isinstance(data.get("usage"), dict) else None, output=f"{len(results)} ranked results: {tops}")
+
+
+# --- shared checks and small helpers ----------------------------------------------------
+
+
+def _finish_checks(r: Result) -> None:
+    for c in r.choices:
+        if c.role == "tool":
+            continue
+        if not c.finish_reason:
+            where = f"choice {c.index} " if len(r.choices) > 1 else ""
+            r.anomalies.append(Anomaly("no_finish", f"{where}has no finish reason: the stream may be cut short"))
+        elif c.finish_reason in TRUNCATED:
+            r.anomalies.append(Anomaly("finish_length", f"finish reason '{c.finish_reason}': the output hit the token limit"))
+
+
+def _usage_text(usage: Any) -> str:
+    if not isinstance(usage, dict):
+        return ""
+    parts = []
+    for key, label in (("prompt_tokens", "in"), ("input_tokens", "in"), ("completion_tokens", "out"), ("output_tokens", "out"), ("total_tokens", "total")):
+        if isinstance(usage.get(key), int):
+            parts.append(f"{label} {usage[key]}")
+    return " ".join(parts)
+
+
+def _text_of(content: Any) -> str:
+    """Text of a message content: a string, or a list of parts with `text`."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text") or "" for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return str(content)
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    from .jsonio import dumps_line
+
+    return dumps_line(value)
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,110 @@
+"""Timelines: a recording's steps, and a test's recordings ordered into turns.
+
+A multi-turn test records one request per model call, each carrying the whole
+history so far. Ordering them by how one request's history extends another's
+recovers the conversation; each turn then shows only what it added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conversation import Step
+from .recording import Recording
+
+
+@dataclass(slots=True)
+class Turn:
+    number: int                   # 1-based position in the test's conversation
+    recording: Recording
+    steps: list[Step]             # only what is new in this turn: sent steps not seen before, then the response
+    extends: int | None = None    # number of the turn whose history this one continues
+    shared: int = 0               # how many leading request steps it shares with that turn
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "turn": self.number,
+            "id": self.recording.id,
+            "path": self.recording.path,
+            "endpoint": self.recording.endpoint,
+            "extends": self.extends,
+            "shared": self.shared,
+            "steps": [s.to_json() for s in self.steps],
+            "notes": self.notes,
+        }
+
+
+def recording_timeline(rec: Recording) -> list[Step]:
+    """A recording's steps with tool results named after the call they answer."""
+    steps = rec.steps()
+    names = {s.call_id: s.name for s in steps if s.kind == "tool_call" and s.call_id}
+    for s in steps:
+        if s.kind == "tool_result" and not s.name and s.call_id in names:
+            s.name = names[s.call_id]
+    return steps
+
+
+def _keys(steps: list[Step]) -> list[tuple[str, str, str, str]]:
+    return [s.key() for s in steps]
+
+
+def _common_prefix(a: list[Any], b: list[Any]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def test_turns(recordings: list[Recording]) -> list[Turn]:
+    """Order one test's recordings into turns; tool invocations follow the call that made them."""
+    model_calls = [r for r in recordings if r.kind not in ("tool", "invalid", "models", "admin")]
+    tool_runs = [r for r in recordings if r.kind == "tool"]
+    others = [r for r in recordings if r.kind in ("invalid", "models", "admin")]
+
+    # Shorter histories come first; ties keep a stable, readable order.
+    model_calls.sort(key=lambda r: (len(r.request_steps()), r.path))
+    turns: list[Turn] = []
+    parents: dict[int, Turn] = {}     # id(turn) -> the turn it extends
+    full_keys: list[list[tuple[str, str, str, str]]] = []
+    sent_lists: list[list[tuple[str, str, str, str]]] = []
+    for rec in model_calls:
+        steps = recording_timeline(rec)
+        sent_keys = _keys([s for s in steps if not s.new])
+        best, best_len = None, 0
+        for i, keys in enumerate(full_keys):
+            n = _common_prefix(keys, sent_keys)
+            if n > best_len:
+                best, best_len = i, n
+        turn = Turn(0, rec, steps[best_len:], shared=best_len)
+        if best is not None:
+            parents[id(turn)] = turns[best]
+            if sent_lists[best] == sent_keys:
+                turn.notes.append("sends the same messages as the turn it extends (differs elsewhere in the request)")
+            elif best_len < len(full_keys[best]) and best_len < len(sent_keys):
+                turn.notes.append(f"history diverges after {best_len} shared steps")
+        turns.append(turn)
+        full_keys.append(_keys(steps))
+        sent_lists.append(sent_keys)
+
+    # Tool invocations slot in after the turn whose response called that tool.
+    for rec in tool_runs:
+        name = str(rec.request.get("tool_name") or "")
+        steps = recording_timeline(rec)
+        turn = Turn(0, rec, [Step("tool", "tool_call", steps[0].text if steps else "", name=name)]
+                    + [Step("tool", "tool_result", s.text, name=name, new=True) for s in steps if s.new])
+        pos = next(
+            (i + 1 for i in range(len(turns) - 1, -1, -1) if any(s.kind == "tool_call" and s.new and s.name == name for s in turns[i].steps)),
+            len(turns),
+        )
+        turns.insert(pos, turn)
+    turns.extend(Turn(0, rec, recording_timeline(rec)) for rec in others)
+    for number, turn in enumerate(turns, 1):
+        turn.number = number
+    for turn in turns:
+        parent = parents.get(id(turn))
+        turn.extends = parent.number if parent else None
+    return turns
