@@ -1,0 +1,1 @@
+"""The Textual face of cassette-tui. Everything it shows comes from the core."""

@@ -1,0 +1,407 @@
+"""The Textual app: a filterable recording list beside a tabbed detail pane, with live reload."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer, Input, Static
+
+from ..index import Change, Index
+from ..jsonio import dumps_pretty
+from ..model import Summary
+from ..query import Query, QueryError, parse
+from .commands import CassetteCommands
+from .detail import DetailContent, DetailPane, build_detail
+from .recording_list import SORT_KEYS, RecordingList
+
+WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
+
+
+class IndexReady(Message):
+    def __init__(self, index: Index, summaries: list[Summary]) -> None:
+        super().__init__()
+        self.index = index
+        self.summaries = summaries
+
+
+class IndexFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class IndexChanged(Message):
+    def __init__(self, changes: list[Change], summaries: list[Summary]) -> None:
+        super().__init__()
+        self.changes = changes
+        self.summaries = summaries
+
+
+class DetailReady(Message):
+    def __init__(self, content: DetailContent) -> None:
+        super().__init__()
+        self.content = content
+
+
+class ScanProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class CassetteApp(App[int]):
+    """Browse recordings: `/` filters, `t` groups by test, `m` marks and `d` diffs, `?` helps."""
+
+    TITLE = "cassette-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {CassetteCommands}
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="filter"),
+        Binding("escape", "focus_list", "List", show=False, id="list"),
+        Binding("t", "toggle_grouped", "Group", id="group"),
+        Binding("o", "cycle_sort", "Sort", id="sort"),
+        Binding("v", "reverse_sort", "Reverse", id="reverse", show=False),
+        Binding("m", "mark", "Mark", id="mark"),
+        Binding("d", "diff", "Diff", id="diff"),
+        Binding("F", "toggle_follow", "Follow", id="follow"),
+        Binding("y", "copy", "Copy", id="copy"),
+        Binding("1", "tab('conversation')", "Conversation", show=False, id="tab-conversation"),
+        Binding("2", "tab('stream')", "Stream", show=False, id="tab-stream"),
+        Binding("3", "tab('timeline')", "Timeline", show=False, id="tab-timeline"),
+        Binding("4", "tab('request')", "Request", show=False, id="tab-request"),
+        Binding("5", "tab('response')", "Response", show=False, id="tab-response"),
+        Binding("6", "tab('info')", "Info", show=False, id="tab-info"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, root: str | Path, *, demo: bool = False, recordings_only: bool = False, watch: bool = True, use_cache: bool = True) -> None:
+        super().__init__()
+        self.root = Path(root).resolve()
+        self.demo = demo
+        self.recordings_only = recordings_only
+        self.watch_enabled = watch
+        self.use_cache = use_cache
+        self.index: Index | None = None
+        self.index_lock = threading.Lock()
+        self.all_summaries: list[Summary] = []
+        self.shown: list[Summary] = []
+        self.query_text = ""
+        self.query: Query = parse("")
+        self.grouped = False
+        self.sort = "path"
+        self.reverse = False
+        self.follow = False
+        self.loading = True
+        self.watching = False
+        self.detail_path: str | None = None
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Input(placeholder="filter  e.g. model:gpt-4o* has:tools -provider:ollama   (? for help)", id="filter")
+                yield Static("", id="query-error")
+                yield RecordingList(id="list")
+                yield Static("", id="status")
+            yield DetailPane(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.root)
+        self._update_title()
+        self.query_one(RecordingList).focus()
+        self.query_one(DetailPane).show_message("Indexing…")
+        self.scan_index()
+
+    def _update_title(self) -> None:
+        where = "demo recordings shipped with cassette-tui (no recordings found under the current directory)" if self.demo else str(self.root)
+        self.query_one("#title", Static).update(f"[b]cassette-tui[/b]  [dim]{_escape(where)}[/dim]")
+
+    def _update_status(self) -> None:
+        lst = self.query_one(RecordingList)
+        total = len(self.all_summaries)
+        parts = []
+        if self.loading:
+            parts.append("indexing…")
+        parts.append(f"[b]{len(self.shown)}[/b] of {total} recordings")
+        problems = sum(1 for s in self.shown if s.problem)
+        if problems:
+            parts.append(f"[red]{problems} unreadable[/red]")
+        parts.append("grouped by test" if self.grouped else f"sort: {self.sort}{' ↓' if self.reverse else ''}")
+        if lst.marked:
+            parts.append(f"{len(lst.marked)} marked")
+        if self.watching:
+            parts.append("[green]watching[/green]")
+        if self.follow:
+            parts.append("[yellow]following newest[/yellow]")
+        self.query_one("#status", Static).update("  ·  ".join(parts))
+
+    # --- indexing and live reload -----------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
+    def scan_index(self) -> None:
+        try:
+            index = Index(self.root, recordings_only=self.recordings_only, use_cache=self.use_cache)
+            index.scan(progress=lambda done, total: self.post_message(ScanProgress(done, total)), workers=1)
+        except OSError as exc:
+            self.post_message(IndexFailed(f"cannot index {self.root}: {exc.strerror or exc}"))
+            return
+        with self.index_lock:
+            summaries = list(index.summaries.values())
+        self.post_message(IndexReady(index, summaries))
+
+    def on_scan_progress(self, message: ScanProgress) -> None:
+        self.query_one("#status", Static).update(f"indexing… {message.done} of {message.total} files read")
+
+    def on_index_failed(self, message: IndexFailed) -> None:
+        self.loading = False
+        self.query_one(DetailPane).show_message(message.error)
+        self.notify(message.error, severity="error", timeout=10)
+        self._update_status()
+
+    def on_index_ready(self, message: IndexReady) -> None:
+        self.index = message.index
+        self.all_summaries = message.summaries
+        self.loading = False
+        self.apply_filter()
+        if not self.all_summaries:
+            self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
+        if self.watch_enabled:
+            self.watch_files()
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def watch_files(self) -> None:
+        from watchfiles import awatch
+
+        self.watching = True
+        self._update_status()
+        try:
+            async for batch in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, recursive=True, ignore_permission_denied=True):
+                paths = sorted({path for _change, path in batch if path.endswith(".json")})
+                if not paths:
+                    continue
+                changes, summaries = await asyncio.to_thread(self._refresh_paths, paths)
+                if changes:
+                    self.post_message(IndexChanged(changes, summaries))
+        except Exception as exc:  # noqa: BLE001 - a watcher failure must not take the app down
+            self.watching = False
+            self.notify(f"live reload stopped: {exc}", severity="warning")
+            self._update_status()
+
+    def _refresh_paths(self, paths: list[str]) -> tuple[list[Change], list[Summary]]:
+        index = self.index
+        if index is None:
+            return [], []
+        changes = []
+        with self.index_lock:
+            for path in paths:
+                change = index.refresh(path)
+                if change is not None:
+                    changes.append(change)
+            summaries = list(index.summaries.values())
+        if changes:
+            index.save_cache()
+        return changes, summaries
+
+    def on_index_changed(self, message: IndexChanged) -> None:
+        lst = self.query_one(RecordingList)
+        for change in message.changes:
+            if change.action == "removed":
+                lst.changed.discard(change.path)
+                lst.marked.discard(change.path)
+            else:
+                lst.changed.add(change.path)
+        self.all_summaries = message.summaries
+        keep = None
+        if self.follow:
+            latest = [c for c in message.changes if c.action != "removed"]
+            if latest:
+                keep = max(latest, key=lambda c: c.summary.mtime if c.summary else 0).path
+        self.apply_filter(keep=keep)
+        current = lst.current_path
+        if current and any(c.path == current and c.action == "changed" for c in message.changes):
+            self.detail_path = None  # force a reload of the changed recording
+            self.load_detail_for(lst.current)
+        added = sum(1 for c in message.changes if c.action == "added")
+        changed = sum(1 for c in message.changes if c.action == "changed")
+        removed = sum(1 for c in message.changes if c.action == "removed")
+        words = [f"{n} {w}" for n, w in ((added, "added"), (changed, "changed"), (removed, "removed")) if n]
+        self.notify("Recordings " + ", ".join(words), timeout=3)
+
+    # --- filtering ---------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def on_filter_changed(self, event: Input.Changed) -> None:
+        error = self.query_one("#query-error", Static)
+        try:
+            self.query = parse(event.value)
+        except QueryError as exc:
+            # Keep the last good result; say where and why in place.
+            error.update(f"[red]{_escape(str(exc))}[/red]")
+            error.add_class("visible")
+            return
+        error.update("")
+        error.remove_class("visible")
+        self.query_text = event.value
+        self.apply_filter()
+
+    @on(Input.Submitted, "#filter")
+    def on_filter_submitted(self) -> None:
+        self.query_one(RecordingList).focus()
+
+    def apply_filter(self, keep: str | None = None) -> None:
+        query = self.query
+        self.shown = [s for s in self.all_summaries if query.matches(s)] if not query.empty else list(self.all_summaries)
+        lst = self.query_one(RecordingList)
+        lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep)
+        self._update_status()
+        if not self.shown and self.all_summaries:
+            self.query_one(DetailPane).show_message("No recording matches the filter.")
+            self.detail_path = None
+
+    # --- detail ------------------------------------------------------------------------
+
+    @on(RecordingList.Highlighted)
+    def on_highlighted(self, message: RecordingList.Highlighted) -> None:
+        self._update_status()
+        if message.summary is not None:
+            self.load_detail_for(message.summary)
+
+    @on(RecordingList.Selected)
+    def on_selected(self, message: RecordingList.Selected) -> None:
+        self.query_one(DetailPane).view(self.query_one(DetailPane).active or "conversation").focus()
+
+    def load_detail_for(self, summary: Summary | None) -> None:
+        if summary is None or summary.path == self.detail_path:
+            return
+        self.detail_path = summary.path
+        self.load_detail(summary)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load_detail(self, summary: Summary) -> None:
+        try:
+            with self.index_lock:
+                index = self.index
+            content = build_detail(index, summary)
+        except Exception as exc:  # noqa: BLE001 - one bad file must never take the app down
+            from ..view import Line, Span
+
+            content = DetailContent(summary.path)
+            msg = [Line([Span(f"Could not show {summary.path}: {type(exc).__name__}: {exc}", "error")])]
+            content.conversation = content.stream = content.timeline = content.info = msg
+        self.post_message(DetailReady(content))
+
+    def on_detail_ready(self, message: DetailReady) -> None:
+        if message.content.path == self.detail_path:
+            self.query_one(DetailPane).show(message.content)
+
+    # --- actions -----------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_focus_list(self) -> None:
+        self.query_one(RecordingList).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""
+
+    def action_toggle_grouped(self) -> None:
+        self.grouped = not self.grouped
+        self.apply_filter()
+
+    def action_cycle_sort(self) -> None:
+        if self.grouped:
+            self.grouped = False
+        self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
+        self.apply_filter()
+        self.notify(f"Sorted by {self.sort}", timeout=2)
+
+    def action_sort_by(self, key: str) -> None:
+        self.grouped = False
+        self.sort = key
+        self.apply_filter()
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self.apply_filter()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        self._update_status()
+        if self.follow and self.shown:
+            newest = max(self.shown, key=lambda s: s.mtime)
+            idx = self.query_one(RecordingList).index_of(newest.path)
+            if idx is not None:
+                self.query_one(RecordingList).cursor = idx
+
+    def action_mark(self) -> None:
+        lst = self.query_one(RecordingList)
+        path = lst.current_path
+        if path is None:
+            return
+        if path in lst.marked:
+            lst.marked.discard(path)
+        else:
+            lst.marked.add(path)
+        lst.refresh_rows()
+        self._update_status()
+        if len(lst.marked) == 2:
+            self.notify("Two recordings marked: press d to diff them", timeout=3)
+
+    def action_diff(self) -> None:
+        lst = self.query_one(RecordingList)
+        marked = sorted(lst.marked)
+        if len(marked) == 1 and lst.current_path and lst.current_path not in marked:
+            marked.append(lst.current_path)
+        if len(marked) != 2 or self.index is None:
+            self.notify("Mark two recordings with m (or one, then move to another), then press d", severity="warning")
+            return
+        from .diff_screen import DiffScreen
+
+        self.push_screen(DiffScreen(self.index, marked[0], marked[1]))
+
+    def action_copy(self) -> None:
+        detail = self.query_one(DetailPane)
+        content = detail.content
+        if content is None or content.recording is None or content.recording.problem:
+            self.notify("Nothing to copy", severity="warning")
+            return
+        rec = content.recording
+        if detail.active == "request":
+            text, what = dumps_pretty(rec.request), "request"
+        else:
+            text, what = dumps_pretty(rec.result.to_json()), "reassembled response"
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the {what} as JSON ({len(text):,} characters)", timeout=3)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(DetailPane).active = tab
+
+    def action_help(self) -> None:
+        from .help_screen import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_reload(self) -> None:
+        self.loading = True
+        self._update_status()
+        self.scan_index()
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

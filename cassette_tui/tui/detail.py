@@ -1,0 +1,194 @@
+"""The detail pane: one recording in tabs, every tab a virtual line view.
+
+`build_detail` runs in a worker thread and does all the reading and laying out;
+the pane only swaps line lists in, so a huge recording never blocks a keystroke.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import TabbedContent, TabPane
+
+from ..index import Index
+from ..jsonio import dumps_pretty
+from ..model import Summary
+from ..recording import Recording, name_form
+from ..timeline import test_turns
+from ..view import Line, Section, Span, conversation_section, recording_sections, safe, stream_lines, turns_section
+from .lines_view import LinesView
+
+LINE_CLIP = 4_000          # characters of one JSON line drawn; the rest is summarized
+TURNS_LIMIT = 200          # recordings of one test loaded for its timeline
+
+TABS = ("conversation", "stream", "timeline", "request", "response", "info")
+
+
+@dataclass
+class DetailContent:
+    path: str
+    conversation: list[Line] = field(default_factory=list)
+    stream: list[Line] = field(default_factory=list)
+    timeline: list[Line] = field(default_factory=list)
+    request: list[str] = field(default_factory=list)
+    response: list[str] = field(default_factory=list)
+    info: list[Line] = field(default_factory=list)
+    recording: Recording | None = None
+    seconds: float = 0.0
+
+
+def _section_lines(sections: list[Section]) -> list[Line]:
+    lines: list[Line] = []
+    for i, section in enumerate(sections):
+        if i:
+            lines.append(Line())
+        title = [Span(section.title, section.style or "title")]
+        if section.note:
+            title.append(Span(f"  {section.note}", "dim"))
+        if section.folded:
+            title.append(Span("  (folded in other views)", "dim"))
+        lines.append(Line(title))
+        lines.extend(section.lines)
+    return lines
+
+
+def json_lines(value: object) -> list[str]:
+    lines = dumps_pretty(value).splitlines()
+    out = []
+    for line in lines:
+        if len(line) > LINE_CLIP:
+            line = line[:LINE_CLIP] + f" … [{len(line) - LINE_CLIP:,} more characters; `cassette-tui show --json` prints all]"
+        out.append(line)
+    return out
+
+
+def build_detail(index: Index | None, summary: Summary) -> DetailContent:
+    t0 = time.perf_counter()
+    rec = index.load(summary) if index is not None else Recording.load(summary.path)
+    content = DetailContent(summary.path, recording=rec)
+    content.info = _info_lines(rec, summary)
+    if rec.problem:
+        problem = [Line([Span("This file is not a readable recording.", "error")]), Line([Span(safe(rec.problem), "error")])]
+        content.conversation = problem
+        content.stream = content.timeline = problem
+        content.request = content.response = [f"({rec.problem})"]
+        content.seconds = time.perf_counter() - t0
+        return content
+    content.conversation = _section_lines(recording_sections(rec))
+    result = rec.result
+    content.stream = stream_lines(result, limit=200_000) if result.events else [Line([Span("Not a streamed response: " + (result.output or result.stream_format), "dim")])]
+    content.request = json_lines(rec.request)
+    content.response = json_lines(rec.response)
+    content.timeline = _timeline_lines(index, rec, summary)
+    content.seconds = time.perf_counter() - t0
+    return content
+
+
+def _timeline_lines(index: Index | None, rec: Recording, summary: Summary) -> list[Line]:
+    sections = [conversation_section(rec)]
+    sections[0].title = "This recording"
+    if index is not None and summary.test_id:
+        siblings = [s for s in index.summaries.values() if s.test_id == summary.test_id and not s.problem][:TURNS_LIMIT]
+        recs = [rec if s.path == summary.path else index.load(s) for s in siblings]
+        sections.append(turns_section(test_turns(recs), current=rec.id))
+    elif not summary.test_id:
+        sections.append(Section("Turns", lines=[Line([Span("This recording has no test id, so it has no test timeline.", "dim")])], style="title"))
+    return _section_lines(sections)
+
+
+def _info_lines(rec: Recording, summary: Summary) -> list[Line]:
+    rows = [
+        ("path", rec.path),
+        ("id", rec.id),
+        ("name form", name_form(rec.id)),
+        ("size", f"{summary.size:,} bytes"),
+        ("modified", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(summary.mtime)) if summary.mtime else "-"),
+        ("kind", summary.kind),
+        ("era", summary.era or "-"),
+        ("test id", summary.test_id or "-"),
+        ("endpoint", summary.endpoint or "-"),
+        ("url", rec.url or "-"),
+        ("model", summary.model or "-"),
+        ("provider", summary.provider or "-"),
+        ("streaming", f"yes, {summary.chunks} chunks" if summary.streaming else "no"),
+        ("messages", str(summary.messages)),
+        ("tools offered", ", ".join(summary.tools) or "-"),
+        ("tool calls", ", ".join(summary.tool_calls) or "-"),
+        ("anomalies", ", ".join(summary.anomalies) or "-"),
+        ("verify", summary.status or "-"),
+        ("problem", summary.problem or "-"),
+        ("note", rec.note or "-"),
+    ]
+    return [Line([Span(f"{k:<14}", "key"), Span(safe(v), "error" if k == "problem" and v != "-" else "")]) for k, v in rows]
+
+
+_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|\b(true|false|null)\b')
+
+
+def json_styler(line: str) -> Text:
+    """Colour one line of pretty JSON: keys, strings, numbers, literals."""
+    text = Text(safe(line))
+    plain = text.plain
+    for m in _JSON_TOKEN.finditer(plain):
+        if m.group(1):
+            text.stylize("bold cyan" if m.group(2) else "green", m.start(1), m.end(1))
+        elif m.group(3):
+            text.stylize("magenta", m.start(3), m.end(3))
+        elif m.group(4):
+            text.stylize("italic yellow", m.start(4), m.end(4))
+    return text
+
+
+class DetailPane(Vertical):
+    """Tabs over one recording; `active` names the shown tab."""
+
+    DEFAULT_CSS = """
+    DetailPane { height: 1fr; }
+    DetailPane TabbedContent { height: 1fr; }
+    DetailPane TabPane { padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.content: DetailContent | None = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="conversation"):
+            with TabPane("1 Conversation", id="conversation"):
+                yield LinesView(id="conversation-view")
+            with TabPane("2 Stream", id="stream"):
+                yield LinesView(id="stream-view", wrap=False)
+            with TabPane("3 Timeline", id="timeline"):
+                yield LinesView(id="timeline-view")
+            with TabPane("4 Request", id="request"):
+                yield LinesView(id="request-view", wrap=False, styler=json_styler)
+            with TabPane("5 Response", id="response"):
+                yield LinesView(id="response-view", wrap=False, styler=json_styler)
+            with TabPane("6 Info", id="info"):
+                yield LinesView(id="info-view")
+
+    @property
+    def active(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def view(self, tab: str) -> LinesView:
+        return self.query_one(f"#{tab}-view", LinesView)
+
+    def show(self, content: DetailContent) -> None:
+        self.content = content
+        for tab in TABS:
+            self.view(tab).set_lines(getattr(content, tab))
+
+    def show_message(self, message: str) -> None:
+        self.content = None
+        for tab in TABS:
+            self.view(tab).set_lines([Line([Span(message, "dim")])])

@@ -1,0 +1,86 @@
+"""Two recordings side by side: what changed in the request and in the reassembled response."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..diff import describe_value, diff_recordings
+from ..index import Index
+from ..view import safe
+from .lines_view import LinesView
+
+
+def diff_styler(line: str) -> Text:
+    style = ""
+    if line.startswith("+++") or line.startswith("---"):
+        style = "bold"
+    elif line.startswith("+"):
+        style = "green"
+    elif line.startswith("-"):
+        style = "red"
+    elif line.startswith("@@"):
+        style = "cyan"
+    elif line.startswith("#"):
+        style = "bold"
+    return Text(safe(line), style)
+
+
+def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = False) -> list[str]:
+    a, b = index.load(path_a), index.load(path_b)
+    d = diff_recordings(a, b, include_noise=include_noise)
+    out = [f"# A  {path_a}", f"# B  {path_b}", ""]
+    if d.same:
+        out.append("# No difference in the request or the reassembled response" + (" (ids, timestamps and other noise ignored)" if not include_noise else ""))
+    for title, changes, text in (("request", d.request, d.request_text), ("reassembled response", d.response, d.response_text)):
+        out.append(f"# {title}: {len(changes)} difference{'s' if len(changes) != 1 else ''}")
+        for c in changes:
+            out.append(f"  {c.kind:<8} {c.path}")
+            if c.kind != "added":
+                out.append(f"-     {describe_value(c.a, 200)}")
+            if c.kind != "removed":
+                out.append(f"+     {describe_value(c.b, 200)}")
+        if text:
+            out.append("")
+            out.extend(text)
+        out.append("")
+    return out
+
+
+class DiffScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    DiffScreen { align: center middle; }
+    DiffScreen > #diff-title { dock: top; height: 1; background: $panel; padding: 0 1; }
+    DiffScreen > LinesView { width: 100%; height: 1fr; border: thick $accent; }
+    """
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding("n", "toggle_noise", "Ids and timestamps"),
+    ]
+
+    def __init__(self, index: Index, path_a: str, path_b: str) -> None:
+        super().__init__()
+        self.index = index
+        self.paths = (path_a, path_b)
+        self.include_noise = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="diff-title")
+        yield LinesView(wrap=False, styler=diff_styler, id="diff-view")
+
+    def on_mount(self) -> None:
+        self.refresh_diff()
+
+    def refresh_diff(self) -> None:
+        title = self.query_one("#diff-title", Static)
+        title.update(Text(f"diff {self.paths[0]}  ↔  {self.paths[1]}   (n: {'hide' if self.include_noise else 'show'} ids and timestamps, esc: close)"))
+        view = self.query_one(LinesView)
+        view.set_lines(diff_lines(self.index, *self.paths, include_noise=self.include_noise))
+        view.focus()
+
+    def action_toggle_noise(self) -> None:
+        self.include_noise = not self.include_noise
+        self.refresh_diff()

@@ -1,0 +1,270 @@
+"""The real Textual app, driven by its pilot, on real recordings written to real directories."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from cassette_tui.tui.app import CassetteApp
+from cassette_tui.tui.detail import DetailPane
+from cassette_tui.tui.recording_list import RecordingList
+
+DEMO = Path(__file__).resolve().parents[1] / "cassette_tui" / "demo"
+GPT4O = "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96"
+SIZE = (180, 50)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CASSETTE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
+    return root
+
+
+async def settle(app, pilot) -> None:
+    """Let workers finish and messages drain (no sleeping on a guess)."""
+    for _ in range(3):
+        await pilot.pause()
+        # The file watcher runs for the app's lifetime: wait for every other worker
+        # (and never pass an empty list: wait_for_complete() then waits for all).
+        busy = [w for w in app.workers if w.group != "watch"]
+        if busy:
+            await app.workers.wait_for_complete(busy)
+    await pilot.pause()
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+def list_paths(app) -> list[str]:
+    return [r.summary.path for r in app.query_one(RecordingList).rows if r.summary is not None]
+
+
+async def test_opens_directory_lists_every_recording(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        files = sorted(p.relative_to(demo_copy).as_posix() for p in demo_copy.rglob("*.json"))
+        assert list_paths(app) == files
+        status = str(app.query_one("#status").render())
+        assert f"{len(files)} of {len(files)} recordings" in status
+
+
+async def test_filter_as_you_type_and_bad_query_keeps_last_result(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await pilot.press(*"user_permissions")
+        await settle(app, pilot)
+        shown = list_paths(app)
+        assert len(shown) == 5 and all("responses/recordings" in p for p in shown)
+        assert "5 of 17" in str(app.query_one("#status").render())
+        # A malformed query says why, in place, and the list keeps the last good result.
+        await pilot.press("space", "(")
+        await settle(app, pilot)
+        assert "(" in str(app.query_one("#query-error").render())
+        assert list_paths(app) == shown
+        app.query_one("#filter").value = "user_permissions modle:x"
+        await settle(app, pilot)
+        error = str(app.query_one("#query-error").render())
+        assert "unknown field 'modle'" in error and "model" in error
+        assert list_paths(app) == shown
+        # Fix it: the error goes and the filter applies.
+        app.query_one("#filter").value = "user_permissions "
+        await pilot.press(*"called:check_file_access")
+        await settle(app, pilot)
+        assert str(app.query_one("#query-error").render()) == ""
+        assert [Path(p).stem[:12] for p in list_paths(app)] == ["4078aa36a9cb"]
+
+
+async def test_move_and_open_each_tab_on_the_gpt4o_tool_conversation(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of(f"responses/recordings/{GPT4O}.json")
+        await settle(app, pilot)
+        detail = app.query_one(DetailPane)
+        conversation = detail.view("conversation").plain_text()
+        assert "get_user_permissions" in conversation and '"user_id": "user_11111"' in conversation
+        assert "finish tool_calls" in conversation
+        for key, tab, expected in (
+            ("2", "stream", "tool_args"),
+            ("3", "timeline", "turn 5"),
+            ("4", "request", '"model": "gpt-4o"'),
+            ("5", "response", "ChatCompletionChunk"),
+            ("6", "info", "h64"),
+            ("1", "conversation", "Tools offered"),
+        ):
+            await pilot.press(key)
+            await pilot.pause()
+            assert detail.active == tab
+            assert expected in detail.view(tab).plain_text(), tab
+        # The timeline orders the test's five recordings into turns, this one third.
+        timeline = detail.view("timeline").plain_text()
+        assert timeline.index("get_user_id") < timeline.index("check_file_access")
+        assert "● turn 3" in timeline
+        # vim keys move the cursor, and the detail follows.
+        before = lst.cursor
+        await pilot.press("j")
+        await settle(app, pilot)
+        assert lst.cursor == before + 1
+        assert detail.content is not None and detail.content.path == lst.current_path
+
+
+async def test_grouped_view_nests_test_file_test_and_turns(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        rows = app.query_one(RecordingList).rows
+        headers = [r.label for r in rows if r.summary is None]
+        assert "responses/test_tool_responses.py" in headers
+        start = next(i for i, r in enumerate(rows) if r.summary is None and "user_permissions_workflow" in r.label)
+        turns = [r.summary for r in rows[start + 1 : start + 6]]
+        assert all(s is not None for s in turns)
+        assert [s.messages for s in turns] == sorted(s.messages for s in turns)
+        assert "grouped by test" in str(app.query_one("#status").render())
+
+
+async def test_sort_and_reverse(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_sort_by("size")
+        await settle(app, pilot)
+        sizes = [r.summary.size for r in app.query_one(RecordingList).rows]
+        assert sizes == sorted(sizes)
+        await pilot.press("v")
+        await settle(app, pilot)
+        sizes = [r.summary.size for r in app.query_one(RecordingList).rows]
+        assert sizes == sorted(sizes, reverse=True)
+
+
+async def test_mark_two_and_diff(demo_copy):
+    from cassette_tui.tui.diff_screen import DiffScreen
+    from cassette_tui.tui.lines_view import LinesView
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of("responses/recordings/8ce3e23e7ca45e8adfd23c2910731f376e62379f85d67eacfecc6c4a95fccb82.json")
+        await pilot.press("m")
+        lst.cursor = lst.index_of(f"responses/recordings/{GPT4O}.json")
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert len(lst.marked) == 2
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DiffScreen)
+        text = app.screen.query_one(LinesView).plain_text()
+        # The second turn added a tool result and asks for permissions instead of the user id.
+        assert "body.messages[1]" in text or "body.messages[2]" in text
+        assert "get_user_permissions" in text
+        assert "obfuscation" not in text  # noise is ignored by default
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DiffScreen)
+
+
+async def test_help_lists_every_app_binding(demo_copy):
+    from textual.widgets import Markdown
+
+    from cassette_tui.tui.help_screen import HelpScreen
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        source = app.screen.query_one(Markdown).source
+        for binding in app.BINDINGS:
+            assert binding.description in source
+        assert "Query language" in source
+
+
+async def test_copy_reassembled_response(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of(f"responses/recordings/{GPT4O}.json")
+        await settle(app, pilot)
+        await pilot.press("y")
+        copied = json.loads(app.clipboard)
+        assert copied["choices"][0]["tool_calls"][0]["name"] == "get_user_permissions"
+        await pilot.press("4", "y")
+        assert json.loads(app.clipboard)["model"] == "gpt-4o"
+
+
+async def test_broken_file_is_a_row_and_the_app_keeps_working(demo_copy):
+    (demo_copy / "broken.json").write_text('{"request": {"body": ')
+    (demo_copy / "array.json").write_text("[1, 2, 3]")
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of("broken.json")
+        await settle(app, pilot)
+        assert lst.current.problem and "truncated" in lst.current.problem
+        assert "not a readable recording" in app.query_one(DetailPane).view("conversation").plain_text()
+        await pilot.press("slash", *"is:problem", "enter")
+        await settle(app, pilot)
+        assert sorted(list_paths(app)) == ["array.json", "broken.json"]
+
+
+async def test_live_reload_add_change_delete(demo_copy):
+    app = CassetteApp(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await wait_until(pilot, lambda: app.watching)
+        before = len(list_paths(app))
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of(f"responses/recordings/{GPT4O}.json")
+        await settle(app, pilot)
+        await pilot.press("slash", *"model:gpt-4o", "enter")
+        await settle(app, pilot)
+        shown_before = len(list_paths(app))
+
+        # Add: a copy of the gpt-4o recording under a new name.
+        source = demo_copy / "responses" / "recordings" / f"{GPT4O}.json"
+        new = demo_copy / "responses" / "recordings" / ("f" * 64 + ".json")
+        new.write_bytes(source.read_bytes())
+        await wait_until(pilot, lambda: new.relative_to(demo_copy).as_posix() in list_paths(app))
+        assert len(list_paths(app)) == shown_before + 1
+        assert lst.current_path == f"responses/recordings/{GPT4O}.json"  # selection kept
+        assert app.query_one("#filter").value == "model:gpt-4o"             # filter kept
+        assert new.relative_to(demo_copy).as_posix() in lst.changed        # marked until seen
+
+        # Change: make it a different model; it leaves the filtered list.
+        data = json.loads(new.read_text())
+        data["request"]["model"] = "llama-changed"
+        data["request"]["body"]["model"] = "llama-changed"
+        new.write_text(json.dumps(data))
+        os.utime(new, (time.time() + 5, time.time() + 5))
+        await wait_until(pilot, lambda: new.relative_to(demo_copy).as_posix() not in list_paths(app))
+        assert any(s.model == "llama-changed" for s in app.all_summaries)
+
+        # Delete: gone from the index.
+        new.unlink()
+        await wait_until(pilot, lambda: all(s.path != new.relative_to(demo_copy).as_posix() for s in app.all_summaries))
+        assert len(app.all_summaries) == before
