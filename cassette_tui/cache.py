@@ -10,6 +10,7 @@ import hashlib
 import os
 import sys
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 
 import orjson
@@ -17,7 +18,7 @@ import orjson
 from .model import Summary
 
 # Bump when Summary's fields or the reading logic change what a summary holds.
-SCHEMA = 3
+SCHEMA = 4
 
 
 def cache_dir() -> Path:
@@ -50,7 +51,13 @@ def load(root: Path) -> dict[str, tuple[int, int, Summary]]:
         data = orjson.loads(cache_file(root).read_bytes())
         if data.get("schema") != _schema_key() or data.get("root") != str(root):
             return {}
-        return {rel: (row[0], row[1], Summary.from_cache(row[2])) for rel, row in data["entries"].items()}
+        width = len(fields(Summary))
+        entries = {}
+        for rel, row in data["entries"].items():
+            if len(row[2]) != width:  # written by another layout of Summary: would load shifted or half empty
+                return {}
+            entries[rel] = (row[0], row[1], Summary.from_cache(row[2]))
+        return entries
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return {}
 

@@ -319,11 +319,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
             return run_tui(argv[0] if argv else None)
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(query_args(argv))
+        if extra:
+            # Query terms after an option (`ls DIR --json model:x`) are left over by argparse.
+            if not hasattr(args, "query") or any(e.startswith("-") for e in extra):
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            args.query += extra
+        if hasattr(args, "query"):
+            args.query = [word.lstrip() for word in args.query]
         if not getattr(args, "func", None):
-            build_parser().print_help()
+            parser.print_help()
             return EXIT_USAGE
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught below, not at interpreter exit
+        return code
     except CLIError as exc:
         print(f"cassette-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -333,6 +343,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+def query_args(argv: list[str]) -> list[str]:
+    """Let `ls`/`stats` take negated terms (`-provider:ollama`) as query words, not options.
+
+    argparse reads any word starting with '-' as an option; one starting with a space is
+    a positional, and the query language ignores the space.
+    """
+    if not argv or argv[0] not in ("ls", "stats"):
+        return argv
+    out = argv[:1]
+    words = iter(argv[1:])
+    for word in words:
+        if word == "--":  # everything after it is query
+            out.extend(" " + w if w.startswith("-") else w for w in words)
+            break
+        out.append(" " + word if len(word) > 1 and word[0] == "-" and word[1] != "-" and word != "-h" else word)
+    return out
 
 
 def run_tui(directory: str | None) -> int:
@@ -345,6 +373,6 @@ def run_tui(directory: str | None) -> int:
         path, demo = default_directory()
     from .tui.app import CassetteApp
 
-    app = CassetteApp(path, demo=demo, recordings_only=directory is None and not demo)
+    app = CassetteApp(path, demo=demo, recordings_only=directory is None and not demo, label=directory or ".")
     app.run()
     return app.return_code or 0

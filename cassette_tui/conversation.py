@@ -32,6 +32,14 @@ def request_steps(request: Any) -> list[Step]:
     """The steps a request sent: messages, genai contents, Anthropic blocks, prompts, inputs."""
     if not isinstance(request, dict):
         return []
+    try:
+        return _request_steps(request)
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError) as exc:
+        # Valid JSON of a shape no client sends: say so in the conversation, never raise.
+        return [Step("system", "error", f"the request has a shape that cannot be read ({type(exc).__name__}: {exc})"[:300])]
+
+
+def _request_steps(request: dict) -> list[Step]:
     body = request.get("body")
     if not isinstance(body, dict):
         body = request.get("payload")
@@ -135,7 +143,7 @@ def _genai_steps(content: Any) -> list[Step]:
         if not isinstance(part, dict):
             continue
         if part.get("text"):
-            steps.append(Step(role, "reasoning" if part.get("thought") else "text", part["text"]))
+            steps.append(Step(role, "reasoning" if part.get("thought") else "text", _text(part["text"])))
         fc = part.get("function_call") or part.get("functionCall")
         if isinstance(fc, dict):
             steps.append(Step("assistant", "tool_call", dumps_line(fc.get("args") or {}), name=str(fc.get("name") or ""), call_id=str(fc.get("id") or "")))
@@ -158,7 +166,7 @@ def response_steps(result: Result) -> list[Step]:
         if choice.content:
             steps.append(Step(role, "tool_result" if role == "tool" else "text", choice.content, new=True))
         for call in choice.tool_calls:
-            steps.append(Step(role, "tool_call", call.arguments, name=call.name or "", call_id=call.id or "", new=True))
+            steps.append(Step(role, "tool_call", call.arguments, name=str(call.name or ""), call_id=str(call.id or ""), new=True))
     if result.error:
         steps.append(Step("assistant", "error", str(result.error.get("message") or result.error), new=True))
     elif not steps and result.output:

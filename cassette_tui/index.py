@@ -95,7 +95,12 @@ class Index:
         stats = ScanStats()
         sqlite_files: list[str] = []
         listing = list(self._walk(stats, sqlite_files))
-        sqlite_dirs = {posixpath.dirname(db) for db in sqlite_files}
+        # The era depends on the folders above a file too (the root may be a `recordings/`
+        # folder itself), so it is judged on absolute paths, as refresh() does.
+        root_posix = self.root.as_posix().rstrip("/")
+        sqlite_dirs = {posixpath.dirname(f"{root_posix}/{db}") for db in sqlite_files}
+        if (self.root.parent / "index.sqlite").is_file():
+            sqlite_dirs.add(self.root.parent.as_posix())  # the root is a sqlite-era `responses/` folder
         fresh: dict[str, tuple[int, int, Summary]] = {}
         to_read: list[tuple[str, str, int]] = []
         for rel, st in listing:
@@ -104,7 +109,7 @@ class Index:
                 fresh[rel] = hit
             else:
                 fresh[rel] = (st.st_size, st.st_mtime_ns, None)  # type: ignore[assignment]
-                to_read.append((rel, era_of(rel, sqlite_dirs), st.st_size))
+                to_read.append((rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), st.st_size))
         stats.files, stats.read, stats.cached = len(listing), len(to_read), len(listing) - len(to_read)
         for rel, summary in summarize_files(str(self.root), to_read, progress, workers):
             size, mtime_ns, _ = fresh[rel]
@@ -152,7 +157,7 @@ class Index:
                         rel = entry.path[root_len:]
                         if os.sep != "/":
                             rel = rel.replace(os.sep, "/")
-                        if only_recordings and not ("/recordings/" in "/" + rel):
+                        if only_recordings and "/recordings/" not in "/" + rel:
                             continue
                         st = entry.stat()
                         if stat.S_ISREG(st.st_mode):
@@ -180,7 +185,7 @@ class Index:
             return None
         if not rel.endswith(".json") or any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")[:-1]):
             return None
-        if self.recordings_only and "recordings/" not in "/" + rel:
+        if self.recordings_only and "/recordings/" not in "/" + rel:  # the same test as _walk
             return None
         old = self.summaries.get(rel)
         try:
@@ -351,7 +356,9 @@ def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
     db_path = root / db_rel
     base = Path(db_rel).parent
     try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
+        # as_uri() percent-encodes the path: a raw '?', '#' or '%' in a folder name would
+        # otherwise end the file name early, and SQLite would create that shorter file.
+        con = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
             rows = con.execute("SELECT request_hash, response_file, endpoint, model, timestamp, is_streaming FROM recordings").fetchall()
         finally:

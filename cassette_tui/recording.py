@@ -124,8 +124,9 @@ class Recording:
             if not isinstance(data, dict):
                 self.problem = f"not a recording: the file holds a JSON {_json_kind(data)}, not an object"
             elif not isinstance(data.get("request"), dict) or not isinstance(data.get("response"), dict):
-                missing = [k for k in ("request", "response") if not isinstance(data.get(k), dict)]
-                self.problem = f"not a recording: no {' or '.join(missing)} object"
+                missing = [k for k in ("request", "response") if data.get(k) is None]
+                wrong = [f"its {k} is a JSON {_json_kind(data[k])}" for k in ("request", "response") if data.get(k) is not None and not isinstance(data[k], dict)]
+                self.problem = "not a recording: " + "; ".join(([f"no {' or '.join(missing)} object"] if missing else []) + wrong) + (", not an object" if wrong else "")
             else:
                 self.data = _apply_id_normalization(data)
 
@@ -141,7 +142,7 @@ class Recording:
             with open(p, "rb") as f:
                 raw = f.read()
         except FileNotFoundError:
-            return cls(None, p, problem="file vanished before it could be read")
+            return cls(None, p, problem="file not found (it may have been removed)")
         except IsADirectoryError:
             return cls(None, p, problem="is a directory")
         except PermissionError:
@@ -369,6 +370,8 @@ def _search_text(steps: list[Step], result: Result) -> str:
     for text in [s.text for s in steps] + [result.text, result.reasoning, result.output] + [t.name or "" for t in result.tool_calls]:
         if not text:
             continue
+        if not isinstance(text, str):   # odd JSON (a number where text goes) must not break the index
+            text = str(text)
         piece = text[:SEARCH_STEP_LIMIT]
         parts.append(piece)
         total += len(piece)

@@ -44,6 +44,16 @@ def reassemble(response: Any, request_body: Any = None, *, events: bool = True) 
         r = Result("invalid")
         r.anomalies.append(Anomaly("bad_response", "response is not an object"))
         return r
+    try:
+        return _reassemble(response, request_body, events)
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError) as exc:
+        # Valid JSON of a shape no provider sends (a number where text goes ...): report, never raise.
+        r = Result("invalid")
+        r.anomalies.append(Anomaly("bad_response", f"the response has a shape that cannot be reassembled ({type(exc).__name__}: {exc})"[:300]))
+        return r
+
+
+def _reassemble(response: dict, request_body: Any, events: bool) -> Result:
     body = response.get("body")
     error = _recorded_error(response)
     if isinstance(body, list):
@@ -59,7 +69,9 @@ def reassemble(response: Any, request_body: Any = None, *, events: bool = True) 
                 Anomaly("error_midstream", f"the stream failed after {len(body)} chunks: {error.get('message', '')}"[:300])
             )
     status = response.get("status")
-    if isinstance(status, int) and status >= 400 and not result.error:
+    if isinstance(status, int) and status >= 400 and result.error:
+        result.error.setdefault("status_code", status)
+    elif isinstance(status, int) and status >= 400:
         err = data_of(body).get("error") if isinstance(data_of(body), dict) else None
         message = err.get("message") if isinstance(err, dict) else (err if isinstance(err, str) else "")
         result.error = {"category": "http", "status_code": status, "message": message or f"HTTP {status}"}
@@ -107,13 +119,13 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
         return r
     first = body[0]
     if all(isinstance(x, str) for x in body[:8]):
-        return _sse(body)
+        return _sse(body, events)
     label = type_label(first)
     data = data_of(first)
     if label == "ChatCompletionChunk" or (isinstance(data, dict) and data.get("object") == "chat.completion.chunk"):
         return openai_chat_stream(body, events)
     if label == "Completion" or (isinstance(data, dict) and data.get("object") == "text_completion"):
-        return openai_completion_stream(body)
+        return openai_completion_stream(body, events)
     if label in ("GenerateResponse", "ChatResponse"):
         return ollama_stream(body, events)
     if label == "Model" or (isinstance(data, dict) and data.get("object") == "model"):
@@ -122,7 +134,8 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
     if isinstance(data, dict) and "candidates" in data:
         return genai_stream(body, events)
     r = Result("list", chunks=len(body), output=f"a list of {len(body)} items")
-    r.events = [ChunkEvent(i, "meta", detail=type_label(x) or type(x).__name__) for i, x in enumerate(body)]
+    if events:
+        r.events = [ChunkEvent(i, "meta", detail=type_label(x) or type(x).__name__) for i, x in enumerate(body)]
     return r
 
 
@@ -213,12 +226,12 @@ def _merge_tool_fragment(choice: Choice, frag: Any, n: int, emit: Emit) -> None:
         call = ToolCall(index=tidx)
         choice.tool_calls.append(call)
     # id, type and name come in the first fragment; Bedrock repeats `type` later, so keep the first.
-    if frag.get("id") and not call.id:
+    if isinstance(frag.get("id"), str) and frag["id"] and not call.id:
         call.id = frag["id"]
-    if frag.get("type") and not call.type:
+    if isinstance(frag.get("type"), str) and frag["type"] and not call.type:
         call.type = frag["type"]
     name = fn.get("name")
-    if name and not call.name:
+    if isinstance(name, str) and name and not call.name:
         call.name = name
         emit(n, "tool_call", name, choice=choice.index, tool_index=tidx, detail=call.id or "")
     args = fn.get("arguments")
@@ -400,26 +413,27 @@ def parse_sse(lines: list) -> list[tuple[int, str, Any]]:
     return events
 
 
-def _sse(lines: list) -> Result:
+def _sse(lines: list, with_events: bool = True) -> Result:
     events = parse_sse(lines)
     names = {e[1] for e in events}
     if any(n.startswith(("message_", "content_block")) for n in names):
-        return anthropic_sse(events, len(lines))
+        return anthropic_sse(events, len(lines), with_events)
     if any(n.startswith(("interaction.", "content.")) for n in names):
-        return gemini_interactions_sse(events, len(lines))
+        return gemini_interactions_sse(events, len(lines), with_events)
     chunks = [d for _, _, d in events if isinstance(d, dict)]
     if chunks and chunks[0].get("object") == "chat.completion.chunk":
-        r = openai_chat_stream(chunks)
+        r = openai_chat_stream(chunks, with_events)
         r.stream_format = "openai-sse"
         return r
     r = Result("sse", chunks=len(lines), output=f"{len(events)} server-sent events")
-    r.events = [ChunkEvent(n, "meta", detail=name) for n, name, _ in events]
+    if with_events:
+        r.events = [ChunkEvent(n, "meta", detail=name) for n, name, _ in events]
     return r
 
 
-def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int) -> Result:
+def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: bool = True) -> Result:
     r = Result("anthropic-sse", chunks=nlines)
-    emit = _emitter(r, True)
+    emit = _emitter(r, with_events)
     choice = Choice(index=0, role="assistant")
     blocks: dict[int, tuple[str, ToolCall | None]] = {}
     stopped_at = None
@@ -486,9 +500,9 @@ def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int) -> Result:
     return r
 
 
-def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int) -> Result:
+def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: bool = True) -> Result:
     r = Result("gemini-sse", chunks=nlines)
-    emit = _emitter(r, True)
+    emit = _emitter(r, with_events)
     choice = Choice(index=0, role="assistant")
     kinds: dict[int, str] = {}
     calls: dict[int, ToolCall] = {}
@@ -603,7 +617,7 @@ def _openai_chat_message(data: dict) -> Result:
             continue
         msg = ch.get("message") or {}
         choice = Choice(index=ch.get("index") or 0, role=msg.get("role"), content=_text_of(msg.get("content")),
-                        reasoning=msg.get("reasoning") or msg.get("reasoning_content") or "", finish_reason=ch.get("finish_reason"))
+                        reasoning=_text_of(msg.get("reasoning") or msg.get("reasoning_content")), finish_reason=ch.get("finish_reason"))
         for i, tc in enumerate(msg.get("tool_calls") or ()):
             if not isinstance(tc, dict):
                 continue
@@ -725,7 +739,10 @@ def _compact(value: Any) -> str:
         return value
     from .jsonio import dumps_line
 
-    return dumps_line(value)
+    try:
+        return dumps_line(value)
+    except RecursionError:
+        return "[nested too deeply to show]"
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -50,6 +50,10 @@ def _keys(steps: list[Step]) -> list[tuple[str, str, str, str]]:
     return [s.key() for s in steps]
 
 
+def _ids(steps: list[Step]) -> list[str]:
+    return [s.call_id for s in steps]
+
+
 def _common_prefix(a: list[Any], b: list[Any]) -> int:
     n = 0
     for x, y in zip(a, b):
@@ -59,35 +63,53 @@ def _common_prefix(a: list[Any], b: list[Any]) -> int:
     return n
 
 
+def _request_difference(a: Recording, b: Recording) -> str:
+    """Where two requests with the same messages differ, in a few JSON paths."""
+    from .diff import comparable_request, strip_noise, structural_diff
+
+    changes = [c for c in structural_diff(strip_noise(comparable_request(a)), strip_noise(comparable_request(b))) if ".messages" not in c.path]
+    if not changes:
+        return "nothing but ids and timestamps"
+    paths = ", ".join(c.path for c in changes[:3])
+    return paths + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
+
+
 def test_turns(recordings: list[Recording]) -> list[Turn]:
     """Order one test's recordings into turns; tool invocations follow the call that made them."""
     model_calls = [r for r in recordings if r.kind not in ("tool", "invalid", "models", "admin")]
     tool_runs = [r for r in recordings if r.kind == "tool"]
     others = [r for r in recordings if r.kind in ("invalid", "models", "admin")]
 
-    # Shorter histories come first; ties keep a stable, readable order.
-    model_calls.sort(key=lambda r: (len(r.request_steps()), r.path))
+    # Shorter histories come first; among equals, one whose tool-call ids a later request
+    # sends back (the live recording, not a stale twin); ties keep a stable, readable order.
+    sent_ids = {s.call_id for r in model_calls for s in r.request_steps() if s.kind == "tool_call" and s.call_id}
+    model_calls.sort(key=lambda r: (len(r.request_steps()), not any(t.id in sent_ids for t in r.result.tool_calls), r.path))
     turns: list[Turn] = []
     parents: dict[int, Turn] = {}     # id(turn) -> the turn it extends
     full_keys: list[list[tuple[str, str, str, str]]] = []
+    full_ids: list[list[str]] = []
     sent_lists: list[list[tuple[str, str, str, str]]] = []
     for rec in model_calls:
         steps = recording_timeline(rec)
-        sent_keys = _keys([s for s in steps if not s.new])
-        best, best_len = None, 0
+        sent = [s for s in steps if not s.new]
+        sent_keys, sent_ids_here = _keys(sent), _ids(sent)
+        best, best_len, best_ids = None, 0, -1
         for i, keys in enumerate(full_keys):
             n = _common_prefix(keys, sent_keys)
-            if n > best_len:
-                best, best_len = i, n
+            # Equal histories by content: prefer the turn whose call ids this request carries.
+            same_ids = _common_prefix(full_ids[i][:n], sent_ids_here[:n]) if n else 0
+            if n > best_len or (n and n == best_len and same_ids > best_ids):
+                best, best_len, best_ids = i, n, same_ids
         turn = Turn(0, rec, steps[best_len:], shared=best_len)
         if best is not None:
             parents[id(turn)] = turns[best]
             if sent_lists[best] == sent_keys:
-                turn.notes.append("sends the same messages as the turn it extends (differs elsewhere in the request)")
+                turn.notes.append("sends the same messages as the turn it extends; the requests differ in " + _request_difference(turns[best].recording, rec))
             elif best_len < len(full_keys[best]) and best_len < len(sent_keys):
                 turn.notes.append(f"history diverges after {best_len} shared steps")
         turns.append(turn)
         full_keys.append(_keys(steps))
+        full_ids.append(_ids(steps))
         sent_lists.append(sent_keys)
 
     # Tool invocations slot in after the turn whose response called that tool.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .jsonio import dumps_pretty, loads_or_none
-from .model import Result
+from .model import Result, Summary
 from .recording import Recording
 from .timeline import Turn, recording_timeline
 
@@ -108,11 +108,11 @@ def pretty_arguments(text: str) -> str:
     return text
 
 
-def header_section(rec: Recording) -> Section:
+def header_section(rec: Recording, display_path: str | None = None) -> Section:
     s = Section("Recording", style="title")
     summary_kind = rec.kind
     s.add(("id        ", "key"), (safe(rec.id), "id"))
-    s.add(("path      ", "key"), (safe(rec.path), ""))
+    s.add(("path      ", "key"), (safe(display_path or rec.path), ""))
     if rec.test_id:
         s.add(("test      ", "key"), (safe(rec.test_id), "test"))
     s.add(("kind      ", "key"), (summary_kind, "value"), ("   endpoint ", "key"), (safe(rec.endpoint or "-"), "value"))
@@ -219,9 +219,9 @@ def stream_lines(result: Result, limit: int = 5_000) -> list[Line]:
     return lines
 
 
-def recording_sections(rec: Recording, limit: int | None = TEXT_LIMIT) -> list[Section]:
-    """Everything `show` prints, in order."""
-    sections = [header_section(rec)]
+def recording_sections(rec: Recording, limit: int | None = TEXT_LIMIT, display_path: str | None = None) -> list[Section]:
+    """Everything `show` prints, in order. `display_path` replaces the file path in the header."""
+    sections = [header_section(rec, display_path)]
     if rec.problem:
         return sections
     tools = tools_section(rec)
@@ -254,3 +254,118 @@ def turns_section(turns: list[Turn], current: str | None = None, limit: int | No
                 line.indent += 4
             s.lines.extend(sub.lines)
     return s
+
+
+# --- index rows, raw JSON, chunks and diffs as sections (the notebook draws these; any face may) ---
+
+RAW_LIMIT = 20_000    # characters of raw request/response JSON shown before clipping
+
+SUMMARY_COLUMNS = ("id", "test", "kind", "endpoint", "model", "stream", "finish", "tool calls", "size", "problem")
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "K", "M", "G"):
+        if n < 1024 or unit == "G":
+            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
+        n /= 1024
+    return str(n)
+
+
+def short_test(test_id: str | None) -> str:
+    return test_id.removeprefix("tests/integration/") if test_id else ""
+
+
+def summary_cells(s: Summary) -> list[Span]:
+    """One index row as styled cells, in SUMMARY_COLUMNS order (as `ls` prints them)."""
+    return [
+        Span(safe(s.id[:12]), "id"),
+        Span(safe(short_test(s.test_id)), "test"),
+        Span(s.kind, "value"),
+        Span(safe(s.endpoint or ""), "value"),
+        Span(safe(s.model or ""), "model"),
+        Span(str(s.chunks) if s.streaming else "no", "dim" if not s.streaming else "value"),
+        Span(safe(s.finish_reason or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
+             "warn" if s.kind in ("chat", "completion") and (not s.finish_reason or s.finish_reason in ("length", "max_tokens", "MAX_TOKENS")) else "value"),
+        Span(safe(", ".join(s.tool_calls)), "toolname"),
+        Span(human_size(s.size), "dim"),
+        Span(safe(s.problem), "error") if s.problem else Span(safe("⚠ " + ",".join(s.anomalies)) if s.anomalies else "", "warn"),
+    ]
+
+
+def counts_section(summaries: list[Summary], top: int = 8, title: str = "Recordings", note: str = "") -> Section:
+    """How many recordings there are of each kind, endpoint and model (the most common first)."""
+    from collections import Counter
+
+    s = Section(title, style="title", note=note)
+    problems = sum(1 for x in summaries if x.problem)
+    flagged = sum(1 for x in summaries if x.anomalies)
+    s.add(("total     ", "key"), (f"{len(summaries):,}", "value"),
+          (f"   {sum(1 for x in summaries if x.streaming):,} streamed, {sum(1 for x in summaries if x.tool_calls):,} with tool calls", "dim"),
+          (f", {flagged:,} with anomalies" if flagged else "", "warn"), (f", {problems:,} unreadable" if problems else "", "error"))
+    for label, attr in (("kind", "kind"), ("endpoint", "endpoint"), ("model", "model")):
+        counter = Counter(getattr(x, attr) or "-" for x in summaries)
+        if not counter:
+            continue
+        shown = counter.most_common(top)
+        spans: list[Span] = [Span(f"{label:<10}", "key")]
+        for i, (name, n) in enumerate(shown):
+            spans += [Span(", " if i else "", "dim"), Span(safe(name), "model" if attr == "model" else "value"), Span(f" {n:,}", "dim")]
+        if len(counter) > top:
+            spans.append(Span(f", … {len(counter) - top:,} more", "dim"))
+        s.lines.append(Line(spans))
+    return s
+
+
+def json_section(title: str, value: Any, limit: int | None = RAW_LIMIT, hint: str = "") -> Section:
+    """Raw JSON, pretty-printed, made safe and clipped (folded where the face can fold)."""
+    text = dumps_pretty(value)
+    s = Section(title, folded=True, style="title", note=f"{len(text):,} characters")
+    s.text(text, "", limit=limit)
+    if limit is not None and len(text) > limit and hint:
+        s.add((hint, "dim"))
+    return s
+
+
+def chunks_section(result: Result, limit: int = 5_000) -> Section | None:
+    """The stream, one line per chunk event, as a (folded) section; None when not streamed."""
+    if not result.events:
+        return None
+    s = Section("Chunks", folded=True, style="title", note=f"{len(result.events):,} events in {result.chunks:,} chunks")
+    s.lines.extend(stream_lines(result, limit))
+    return s
+
+
+DIFF_LINE_STYLES = (("+++", "title"), ("---", "title"), ("@@", "hunk"), ("+", "added"), ("-", "removed"))
+
+
+def diff_sections(d: Any, include_noise: bool = False, limit: int = 200) -> list[Section]:
+    """A RecordingDiff (cassette_tui.diff) as sections: what differs by JSON path, then unified diffs.
+
+    Styles "added", "removed" and "hunk" are diff-specific; a face without them draws them plain.
+    """
+    from .diff import describe_value
+
+    head = Section("Diff", style="title", note="ids, timestamps and other noise ignored" if not include_noise else "noise included")
+    head.add(("A  ", "removed"), (safe(d.a.id[:12]), "id"), ("  ", ""), (safe(d.a.path), "dim"))
+    head.add(("B  ", "added"), (safe(d.b.id[:12]), "id"), ("  ", ""), (safe(d.b.path), "dim"))
+    if d.same:
+        head.add(("No difference in the request or the reassembled response.", "value"))
+    sections = [head]
+    for title, changes, text in (("Request", d.request, d.request_text), ("Reassembled response", d.response, d.response_text)):
+        s = Section(title, style="title", note=f"{len(changes)} difference{'s' if len(changes) != 1 else ''}")
+        for c in changes[:limit]:
+            s.add((f"{c.kind:<8} ", "warn" if c.kind == "changed" else "added" if c.kind == "added" else "removed"), (safe(c.path), "key"))
+            if c.kind != "added":
+                s.add(("- ", "removed"), (safe(describe_value(c.a, 200)), "removed"), indent=4)
+            if c.kind != "removed":
+                s.add(("+ ", "added"), (safe(describe_value(c.b, 200)), "added"), indent=4)
+        if len(changes) > limit:
+            s.add((f"… {len(changes) - limit:,} more differences", "dim"))
+        sections.append(s)
+        if text:
+            u = Section(f"{title}: unified diff", folded=True, style="title", note=f"{len(text):,} lines")
+            for line in text:
+                style = next((st for prefix, st in DIFF_LINE_STYLES if line.startswith(prefix)), "")
+                u.add((safe(line), style))
+            sections.append(u)
+    return sections

@@ -74,6 +74,7 @@ class CassetteApp(App[int]):
         Binding("d", "diff", "Diff", id="diff"),
         Binding("F", "toggle_follow", "Follow", id="follow"),
         Binding("y", "copy", "Copy", id="copy"),
+        Binding("z", "cycle_layout", "Layout", id="layout"),
         Binding("1", "tab('conversation')", "Conversation", show=False, id="tab-conversation"),
         Binding("2", "tab('stream')", "Stream", show=False, id="tab-stream"),
         Binding("3", "tab('timeline')", "Timeline", show=False, id="tab-timeline"),
@@ -84,9 +85,10 @@ class CassetteApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, root: str | Path, *, demo: bool = False, recordings_only: bool = False, watch: bool = True, use_cache: bool = True) -> None:
+    def __init__(self, root: str | Path, *, demo: bool = False, recordings_only: bool = False, watch: bool = True, use_cache: bool = True, label: str | None = None) -> None:
         super().__init__()
         self.root = Path(root).resolve()
+        self.label = label if label is not None else str(root)
         self.demo = demo
         self.recordings_only = recordings_only
         self.watch_enabled = watch
@@ -126,7 +128,7 @@ class CassetteApp(App[int]):
         self.scan_index()
 
     def _update_title(self) -> None:
-        where = "demo recordings shipped with cassette-tui (no recordings found under the current directory)" if self.demo else str(self.root)
+        where = "demo recordings shipped with cassette-tui (no recordings found under the current directory)" if self.demo else self.label
         self.query_one("#title", Static).update(f"[b]cassette-tui[/b]  [dim]{_escape(where)}[/dim]")
 
     def _update_status(self) -> None:
@@ -386,6 +388,19 @@ class CassetteApp(App[int]):
             text, what = dumps_pretty(rec.result.to_json()), "reassembled response"
         self.copy_to_clipboard(text)
         self.notify(f"Copied the {what} as JSON ({len(text):,} characters)", timeout=3)
+
+    def action_cycle_layout(self) -> None:
+        """Side by side, list only (every column), detail only."""
+        screen = self.screen
+        layouts = ("split", "list-only", "detail-only")
+        current = next((name for name in layouts[1:] if screen.has_class(name)), "split")
+        following = layouts[(layouts.index(current) + 1) % len(layouts)]
+        screen.remove_class(*layouts)
+        screen.add_class(following)
+        if following == "detail-only":
+            self.query_one(DetailPane).view(self.query_one(DetailPane).active).focus()
+        else:
+            self.query_one(RecordingList).focus()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(DetailPane).active = tab

@@ -21,6 +21,7 @@ class CassetteCommands(Provider):
             ("Diff marked recordings", "Compare two marked recordings (d)", app.action_diff),
             ("Follow newest", "Jump to recordings as they are written (F)", app.action_toggle_follow),
             ("Copy as JSON", "The request (Request tab) or the reassembled response (y)", app.action_copy),
+            ("Change layout", "Side by side, list only, detail only (z)", app.action_cycle_layout),
             ("Re-index directory", "Scan the directory again", app.action_reload),
             ("Keys and query help", "Every binding and the query language (?)", app.action_help),
         ]

@@ -79,7 +79,7 @@ def build_detail(index: Index | None, summary: Summary) -> DetailContent:
         content.request = content.response = [f"({rec.problem})"]
         content.seconds = time.perf_counter() - t0
         return content
-    content.conversation = _section_lines(recording_sections(rec))
+    content.conversation = _section_lines(recording_sections(rec, display_path=summary.path))
     result = rec.result
     content.stream = stream_lines(result, limit=200_000) if result.events else [Line([Span("Not a streamed response: " + (result.output or result.stream_format), "dim")])]
     content.request = json_lines(rec.request)

@@ -1,0 +1,197 @@
+"""Draw the view model as self-contained HTML and as plain text, for notebooks.
+
+Pure functions: Sections of Lines of Spans (cassette_tui.view) in, strings out.
+The HTML works untrusted: inline `style=` attributes only (no <style> block, no
+CSS variables), folding with <details>/<summary>, text colour inherited so it
+reads on light and dark themes; the only script (optional, on tables) creates
+its own controls, so nothing dead shows when scripts are blocked. Every string
+from a recording is escaped here, after `view.safe()` made control characters
+visible; the plain text never carries a terminal escape.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+
+from .view import Line, Section, Span, safe
+
+# Mid-tone hues that read on white and on near-black; plain text keeps the page's colour.
+STYLES: dict[str, str] = {
+    "": "color:inherit",
+    "value": "color:inherit",
+    "title": "font-weight:bold",
+    "key": "color:#0f8ea0;font-weight:bold",
+    "id": "color:#b5479b",
+    "test": "color:#2f9a5a",
+    "model": "color:#a8780d",
+    "dim": "opacity:0.62",
+    "system": "color:#9a5bd6;font-weight:bold",
+    "user": "color:#2f9a5a;font-weight:bold",
+    "assistant": "color:#3f7fd9;font-weight:bold",
+    "tool": "color:#a8780d;font-weight:bold",
+    "toolname": "color:#a8780d;font-weight:bold",
+    "args": "color:#0f8ea0",
+    "reasoning": "font-style:italic;opacity:0.7",
+    "warn": "color:#d2691e;font-weight:bold",
+    "error": "color:#d9363e;font-weight:bold",
+    "new": "color:#3f7fd9;font-weight:bold",
+    "added": "color:#2f9a5a",
+    "removed": "color:#d9363e",
+    "hunk": "color:#0f8ea0",
+}
+
+FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;font-size:12.5px;line-height:1.45"
+BOX = f"{FONT};color:inherit;background:transparent;text-align:left;max-width:100%"
+LINE = "white-space:pre-wrap;overflow-wrap:anywhere;min-height:1.45em;margin:0"
+RULE = "1px solid rgba(128,128,128,0.45)"
+
+MAX_LINES = 400   # lines of one section drawn before "… N more lines"
+MAX_ROWS = 50     # table rows drawn before "… N more rows"
+
+
+def esc(text: object) -> str:
+    """Recorded text as inert HTML: controls made visible, then <, >, &, quotes escaped."""
+    return html.escape(safe(text), quote=True)
+
+
+def css(style: str) -> str:
+    """The inline CSS for a semantic style name (unknown names are drawn plain)."""
+    return STYLES.get(style, STYLES[""])
+
+
+def span_html(span: Span) -> str:
+    if not span.text:
+        return ""
+    return f'<span style="{css(span.style)}">{esc(span.text)}</span>'
+
+
+def line_html(line: Line) -> str:
+    pad = f";padding-left:{line.indent}ch" if line.indent else ""
+    return f'<div style="{LINE}{pad}">{"".join(span_html(s) for s in line.spans)}</div>'
+
+
+def _more(n: int, what: str, hint: str) -> str:
+    return f"… {n:,} more {what}" + (f": {hint}" if hint else "")
+
+
+def section_html(section: Section, max_lines: int | None = MAX_LINES, hint: str = "") -> str:
+    """One section as <details> (open unless the section is folded), its lines capped."""
+    lines = section.lines if max_lines is None else section.lines[:max_lines]
+    body = "".join(line_html(line) for line in lines)
+    if max_lines is not None and len(section.lines) > max_lines:
+        body += line_html(Line([Span(_more(len(section.lines) - max_lines, "lines", hint), "dim")]))
+    title = f'<span style="{css(section.style or "title")}">{esc(section.title)}</span>'
+    if section.note:
+        title += f' <span style="{css("dim")}">{esc(section.note)}</span>'
+    opened = "" if section.folded else " open"
+    return (f'<details{opened} style="margin:0 0 0.6em 0">'
+            f'<summary style="cursor:pointer;{LINE}">{title}</summary>'
+            f'<div style="padding-left:1.4em">{body}</div></details>')
+
+
+def sections_html(sections: Iterable[Section], max_lines: int | None = MAX_LINES, hint: str = "", footer: Sequence[Line] = ()) -> str:
+    """Sections in one self-contained box; `footer` lines (e.g. how to see more) close it."""
+    parts = [section_html(s, max_lines, hint) for s in sections]
+    parts.extend(line_html(line) for line in footer)
+    return f'<div style="{BOX}">{"".join(parts)}</div>'
+
+
+def table_html(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows: int | None = MAX_ROWS, hint: str = "",
+               before: Sequence[Section] = (), script: bool = True) -> str:
+    """A table of styled cells, capped at `max_rows`, after optional sections.
+
+    With `script`, a small script adds a filter box and sortable headers; it
+    only creates its own controls, so a page that blocks scripts shows the
+    plain table and nothing dead.
+    """
+    shown = rows if max_rows is None else rows[:max_rows]
+    cell = f"padding:1px 10px 1px 0;text-align:left;vertical-align:top;{LINE}"
+    head = "".join(f'<th style="{cell};font-weight:bold;border-bottom:{RULE}">{esc(c)}</th>' for c in columns)
+    body = "".join("<tr>" + "".join(f'<td style="{cell}">{span_html(s)}</td>' for s in row) + "</tr>" for row in shown)
+    table_id = "ct-" + uuid.uuid4().hex[:12]
+    parts = [section_html(s) for s in before]
+    parts.append(f'<table id="{table_id}" style="{FONT};border-collapse:collapse;color:inherit;background:transparent;margin:0">'
+                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    if max_rows is not None and len(rows) > max_rows:
+        parts.append(line_html(Line([Span(_more(len(rows) - max_rows, "rows", hint), "dim")])))
+    if script and shown:
+        parts.append(_TABLE_SCRIPT.replace("TABLE_ID", table_id))
+    return f'<div style="{BOX}">{"".join(parts)}</div>'
+
+
+# Filter box and click-to-sort headers for the rows shown; no recorded text is ever in here.
+_TABLE_SCRIPT = """<script>(function(){
+var t=document.getElementById("TABLE_ID");if(!t||!t.tBodies.length)return;
+var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows);
+var box=document.createElement("input");box.type="search";box.placeholder="filter the rows shown";
+box.style.cssText="font:inherit;color:inherit;background:transparent;border:1px solid rgba(128,128,128,0.5);padding:1px 6px;margin:0 0 4px 0;width:24em";
+box.addEventListener("input",function(){var q=box.value.toLowerCase();rows.forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?"none":"";});});
+t.parentNode.insertBefore(box,t);
+Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){var dir=1;th.style.cursor="pointer";th.title="click to sort";
+th.addEventListener("click",function(){dir=-dir;rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,na=parseFloat(a),nc=parseFloat(c);
+var r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return r*dir;});rows.forEach(function(r){b.appendChild(r);});});});
+})();</script>"""
+
+
+# --- plain text --------------------------------------------------------------------------
+
+
+def line_text(line: Line) -> str:
+    return " " * line.indent + "".join(safe(s.text) for s in line.spans)
+
+
+def section_text(section: Section, max_lines: int | None = MAX_LINES, hint: str = "") -> str:
+    title = safe(section.title) + (f"  ({safe(section.note)})" if section.note else "")
+    out = [title, "-" * min(len(title), 78)] if title else []
+    lines = section.lines if max_lines is None else section.lines[:max_lines]
+    out.extend("  " + line_text(line) for line in lines)
+    if max_lines is not None and len(section.lines) > max_lines:
+        out.append("  " + _more(len(section.lines) - max_lines, "lines", hint))
+    return "\n".join(out)
+
+
+def sections_text(sections: Iterable[Section], max_lines: int | None = MAX_LINES, hint: str = "", footer: Sequence[Line] = ()) -> str:
+    """A readable transcript of the sections: no colour, no escapes."""
+    parts = [section_text(s, max_lines, hint) for s in sections]
+    text = "\n\n".join(p for p in parts if p)
+    if footer:
+        text += "\n\n" + "\n".join(line_text(line) for line in footer)
+    return text
+
+
+def table_text(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows: int | None = MAX_ROWS, hint: str = "",
+               before: Sequence[Section] = (), width: int = 48) -> str:
+    """Columns aligned with spaces; cells longer than `width` are clipped with an ellipsis."""
+    shown = rows if max_rows is None else rows[:max_rows]
+
+    def clip(text: str) -> str:
+        text = safe(text).replace("\n", " ")
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    grid = [[clip(c) for c in columns]] + [[clip(s.text) for s in row] for row in shown]
+    used = [i for i in range(len(columns)) if any(r[i] for r in grid[1:])] or list(range(len(columns)))
+    widths = {i: max(len(r[i]) for r in grid) for i in used}
+    out = [sections_text(before)] if before else []
+    for n, r in enumerate(grid):
+        out.append("  ".join(r[i].ljust(widths[i]) for i in used).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * widths[i] for i in used))
+    if max_rows is not None and len(rows) > max_rows:
+        out.append(_more(len(rows) - max_rows, "rows", hint))
+    return "\n".join(out)
+
+
+_ANSI = re.compile(r"\x1b")
+
+
+def bundle(html_text: str, plain: str, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None) -> dict[str, str]:
+    """A `_repr_mimebundle_` result: text/plain and text/html only (never JSON)."""
+    out = {"text/plain": _ANSI.sub("␛", plain), "text/html": html_text}
+    if include:
+        out = {k: v for k, v in out.items() if k in set(include)}
+    if exclude:
+        out = {k: v for k, v in out.items() if k not in set(exclude)}
+    return out
