@@ -18,7 +18,7 @@ import orjson
 from .model import Summary
 
 # Bump when Summary's fields or the reading logic change what a summary holds.
-SCHEMA = 4
+SCHEMA = 5
 
 
 def cache_dir() -> Path:

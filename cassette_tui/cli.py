@@ -252,7 +252,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     from .view import safe
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     console.print(Text(f"{stats['recordings']} recordings in {idx.root}  ({stats['problems']} with problems, {stats['with_tool_calls']} with tool calls, {stats['with_errors']} with errors)"))
     sz = stats["size"]
     console.print(f"size: {human_size(sz['total'])} total, median {human_size(sz['median'])}, largest {human_size(sz['largest'])}")

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import cache as summary_cache
 from .model import Summary
-from .recording import Recording, era_of
+from .recording import Recording, era_of, is_io_problem
 
 # Directories never worth descending into when looking for recordings.
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
@@ -105,7 +105,7 @@ class Index:
         to_read: list[tuple[str, str, int]] = []
         for rel, st in listing:
             hit = cached.get(rel)
-            if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and not is_io_problem(hit[2].problem):
                 fresh[rel] = hit
             else:
                 fresh[rel] = (st.st_size, st.st_mtime_ns, None)  # type: ignore[assignment]

@@ -45,6 +45,15 @@ _HOST_PROVIDERS = (
 )
 
 
+# Problems of access, not of content: a permission fixed without touching the
+# file changes no mtime, so these are never trusted from the cache.
+_IO_PROBLEMS = ("permission denied", "file vanished", "cannot read", "is a directory")
+
+
+def is_io_problem(problem: str | None) -> bool:
+    return bool(problem) and problem.startswith(_IO_PROBLEMS)
+
+
 def name_form(stem: str) -> str:
     """How a file is named: h12 (2025-07..10), h64 (2025-10 on), models, or other."""
     if _H64.match(stem):
@@ -248,12 +257,16 @@ class Recording:
 
     @property
     def streaming(self) -> bool:
-        return bool(self.response.get("is_streaming")) or isinstance(self.response.get("body"), list) and self.kind not in ("models",)
+        # A model list is recorded as a list with is_streaming true, but nothing was streamed.
+        if self.kind == "models":
+            return False
+        return bool(self.response.get("is_streaming")) or isinstance(self.response.get("body"), list)
 
     @property
     def chunks(self) -> list[Any]:
+        """The streamed chunks (SSE lines for passthroughs); empty when not streamed."""
         body = self.response.get("body")
-        return body if isinstance(body, list) else []
+        return body if isinstance(body, list) and self.kind != "models" else []
 
     @lazy
     def kind(self) -> str:

@@ -22,6 +22,7 @@ from .detail import DetailContent, DetailPane, build_detail
 from .recording_list import SORT_KEYS, RecordingList
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
+DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
 
 
 class IndexReady(Message):
@@ -106,6 +107,8 @@ class CassetteApp(App[int]):
         self.loading = True
         self.watching = False
         self.detail_path: str | None = None
+        self._pending_detail: Summary | None = None
+        self._detail_timer = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -129,7 +132,7 @@ class CassetteApp(App[int]):
 
     def _update_title(self) -> None:
         where = "demo recordings shipped with cassette-tui (no recordings found under the current directory)" if self.demo else self.label
-        self.query_one("#title", Static).update(f"[b]cassette-tui[/b]  [dim]{_escape(where)}[/dim]")
+        self.query_one("#title", Static).update(f"[b]cassette-tui[/b]  [dim]{_escape(where)}[/dim]", layout=False)
 
     def _update_status(self) -> None:
         lst = self.query_one(RecordingList)
@@ -148,7 +151,8 @@ class CassetteApp(App[int]):
             parts.append("[green]watching[/green]")
         if self.follow:
             parts.append("[yellow]following newest[/yellow]")
-        self.query_one("#status", Static).update("  ·  ".join(parts))
+        # layout=False: a one-line bar never changes size, and a layout pass redraws everything.
+        self.query_one("#status", Static).update("  ·  ".join(parts), layout=False)
 
     # --- indexing and live reload -----------------------------------------------------
 
@@ -165,7 +169,7 @@ class CassetteApp(App[int]):
         self.post_message(IndexReady(index, summaries))
 
     def on_scan_progress(self, message: ScanProgress) -> None:
-        self.query_one("#status", Static).update(f"indexing… {message.done} of {message.total} files read")
+        self.query_one("#status", Static).update(f"indexing… {message.done} of {message.total} files read", layout=False)
 
     def on_index_failed(self, message: IndexFailed) -> None:
         self.loading = False
@@ -254,14 +258,16 @@ class CassetteApp(App[int]):
             error.update(f"[red]{_escape(str(exc))}[/red]")
             error.add_class("visible")
             return
-        error.update("")
-        error.remove_class("visible")
+        if error.has_class("visible"):
+            error.update("")
+            error.remove_class("visible")
         self.query_text = event.value
         self.apply_filter()
 
     @on(Input.Submitted, "#filter")
     def on_filter_submitted(self) -> None:
         self.query_one(RecordingList).focus()
+        self._flush_detail()
 
     def apply_filter(self, keep: str | None = None) -> None:
         query = self.query
@@ -278,8 +284,26 @@ class CassetteApp(App[int]):
     @on(RecordingList.Highlighted)
     def on_highlighted(self, message: RecordingList.Highlighted) -> None:
         self._update_status()
-        if message.summary is not None:
+        if message.summary is None:
+            return
+        if self.query_one("#filter", Input).has_focus:
+            # While typing a filter, the detail waits for a pause: every keystroke
+            # moves the highlight, and nobody reads the detail mid-word.
+            self._pending_detail = message.summary
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self._detail_timer = self.set_timer(DETAIL_TYPING_DELAY, self._flush_detail)
+        else:
+            self._pending_detail = None
             self.load_detail_for(message.summary)
+
+    def _flush_detail(self) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        pending, self._pending_detail = self._pending_detail, None
+        if pending is not None:
+            self.load_detail_for(pending)
 
     @on(RecordingList.Selected)
     def on_selected(self, message: RecordingList.Selected) -> None:
@@ -316,6 +340,7 @@ class CassetteApp(App[int]):
 
     def action_focus_list(self) -> None:
         self.query_one(RecordingList).focus()
+        self._flush_detail()
 
     def action_clear_filter(self) -> None:
         self.query_one("#filter", Input).value = ""

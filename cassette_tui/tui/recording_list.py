@@ -135,7 +135,7 @@ class RecordingList(ScrollView, can_focus=True):
         self.rows: list[Row] = []
         self.marked: set[str] = set()        # paths
         self.changed: set[str] = set()       # paths changed by live reload and not yet seen
-        self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple, Strip] = LRUCache(4096)
         self._widths: list[int] = []
 
     # --- content -----------------------------------------------------------------------
@@ -148,7 +148,6 @@ class RecordingList(ScrollView, can_focus=True):
         else:
             rows = sorted(summaries, key=sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
             self.rows = [Row(s) for s in rows]
-        self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self.rows))
         target = self.index_of(current) if current else None
         if target is None:
@@ -187,7 +186,6 @@ class RecordingList(ScrollView, can_focus=True):
     # --- cursor ------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self._cache.clear()
         self.scroll_to_cursor()
         summary = self.current
         if summary is not None and summary.path in self.changed:
@@ -262,12 +260,27 @@ class RecordingList(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y - 1
         if index >= len(self.rows):
             return Strip.blank(width, base)
-        key = (index, width)
+        key = self._row_key(index, width)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(index, width).apply_style(base)
             self._cache[key] = strip
         return strip
+
+    def _row_key(self, index: int, width: int) -> tuple:
+        """What a row's drawing depends on, so strips survive refiltering and cursor moves."""
+        row = self.rows[index]
+        s = row.summary
+        cursor = index == self.cursor and self.has_focus, index == self.cursor
+        if s is None:
+            return ("#", row.label, row.depth, row.count, width, cursor)
+        return (s.path, s.mtime, s.size, s.problem, row.depth, width, cursor, s.path in self.marked, s.path in self.changed)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
     def _header(self, width: int) -> Strip:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
