@@ -176,6 +176,17 @@ class Index:
 
     def refresh(self, path: str | os.PathLike[str]) -> Change | None:
         """Bring one path up to date; return what changed, or None if nothing did."""
+        change = self.probe(path)
+        if change is not None:
+            self.apply([change])
+        return change
+
+    def probe(self, path: str | os.PathLike[str]) -> Change | None:
+        """What `refresh` would change for one path, without changing anything.
+
+        Reads the file if it is new or changed; safe in a worker thread while the
+        index is only read elsewhere. `apply` then commits a whole batch at once.
+        """
         abs_path = Path(path)
         if not abs_path.is_absolute():
             abs_path = self.root / abs_path
@@ -194,18 +205,23 @@ class Index:
         except OSError:
             exists = False
         if not exists:
-            if old is None:
-                return None
-            del self.summaries[rel]
-            return Change("removed", rel, old)
+            return Change("removed", rel, old) if old is not None else None
         if old is not None and old.size == st.st_size and old.mtime == st.st_mtime and not old.problem:
             return None
         summary = Recording.load(abs_path).summary(rel, era_of(str(abs_path)))
-        self.summaries[rel] = summary
-        if old is None:
+        return Change("added" if old is None else "changed", rel, summary)
+
+    def apply(self, changes: list[Change]) -> None:
+        """Commit probed changes; the path order is restored once per batch, not per file."""
+        added = False
+        for change in changes:
+            if change.action == "removed":
+                self.summaries.pop(change.path, None)
+            elif change.summary is not None:
+                added = added or change.path not in self.summaries
+                self.summaries[change.path] = change.summary
+        if added:
             self.summaries = dict(sorted(self.summaries.items()))
-            return Change("added", rel, summary)
-        return Change("changed", rel, summary)
 
     def save_cache(self) -> None:
         """Persist the current summaries (after live updates) so the next start is warm."""

@@ -207,18 +207,17 @@ class CassetteApp(App[int]):
             self._update_status()
 
     def _refresh_paths(self, paths: list[str]) -> tuple[list[Change], list[Summary]]:
+        """Read changed files outside the lock; commit the batch under it (runs in a thread)."""
         index = self.index
         if index is None:
             return [], []
-        changes = []
+        changes = [c for c in map(index.probe, paths) if c is not None]
+        if not changes:
+            return [], []
         with self.index_lock:
-            for path in paths:
-                change = index.refresh(path)
-                if change is not None:
-                    changes.append(change)
+            index.apply(changes)
             summaries = list(index.summaries.values())
-        if changes:
-            index.save_cache()
+        index.save_cache()
         return changes, summaries
 
     def on_index_changed(self, message: IndexChanged) -> None:
