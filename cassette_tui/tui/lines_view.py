@@ -29,6 +29,7 @@ class LinesView(ScrollView, can_focus=True):
         height: 1fr;
         background: $surface;
         padding: 0 1;
+        scrollbar-gutter: stable;  /* wrap width must not change when a scrollbar appears */
     }
     LinesView:focus {
         background-tint: $foreground 3%;
@@ -98,6 +99,13 @@ class LinesView(ScrollView, can_focus=True):
             text = self._to_text(item)
             if text.cell_len <= width and "\n" not in text.plain:
                 rows.append(text)
+                continue
+            indent = item.indent if isinstance(item, Line) and item.indent < width // 2 else 0
+            if indent:
+                # A hanging indent: continuation rows line up under the first.
+                body = text[indent:]
+                for part in body.wrap(console, width - indent, overflow="fold"):
+                    rows.append(Text(" " * indent) + part)
             else:
                 rows.extend(text.wrap(console, width, overflow="fold"))
         self._rows = rows
