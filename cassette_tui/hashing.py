@@ -451,3 +451,51 @@ def model_list_digest_matches(envelope: dict, path: str) -> bool | None:
     if ids is None:
         return None
     return digest in (model_list_digest(ids, "sha256"), model_list_digest(ids, "sha1"))
+
+
+# -- the hashed object ----------------------------------------------------------------
+
+
+def hash_object(envelope: dict, version: str = NEWEST) -> dict | None:
+    """The object whose ``json.dumps(sort_keys=True)`` sha256 is ``request_hash(envelope, version)``.
+
+    What a structural diff of two requests should compare: the normalized body
+    (``body``, ``payload`` or ``kwargs``), the url's path and, where the version
+    hashes it, the test id.  None when that version cannot hash the request.
+    """
+    if version not in _VERSION_INDEX:
+        raise ValueError(f"unknown version {version!r}; expected one of {VERSIONS}")
+    if not isinstance(envelope, dict):
+        return None
+    n = _VERSION_INDEX[version]
+    try:
+        envelope = apply_id_normalization(envelope)
+        request = envelope.get("request")
+        kind = request_kind(request)
+        test_id = envelope.get("test_id")
+        if kind == "inference":
+            url, method = request.get("url"), request.get("method")
+            if not isinstance(url, str) or not isinstance(method, str):
+                return None
+            parsed = urlparse(url)
+            obj: dict[str, Any] = {
+                "method": method.upper(),
+                "endpoint": parsed.path,
+                "body": normalize_body(request.get("body"), version, bedrock="bedrock" in parsed.netloc),
+            }
+            if n >= 2 and parsed.path not in (_MODEL_PATHS_V4 if n >= 4 else _MODEL_PATHS_V2):
+                obj["test_id"] = test_id
+            return obj
+        if kind == "tool" and n >= 2:
+            return {"provider": request.get("provider"), "tool_name": request.get("tool_name"), "kwargs": request.get("kwargs")}
+        if kind == "http" and n >= 3:
+            method = request.get("method")
+            return {
+                "test_id": test_id,
+                "url": request.get("url"),
+                "method": method.upper() if isinstance(method, str) else method,
+                "payload": _norm(request.get("payload"), n >= 7, n >= 6, None),
+            }
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return None

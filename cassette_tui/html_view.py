@@ -50,6 +50,7 @@ RULE = "1px solid rgba(128,128,128,0.45)"
 
 MAX_LINES = 400   # lines of one section drawn before "… N more lines"
 MAX_ROWS = 50     # table rows drawn before "… N more rows"
+WRAP_COLUMNS = {"test": 28, "endpoint": 20, "model": 16, "tool calls": 12, "problem": 12}  # the rest never wrap
 
 
 def esc(text: object) -> str:
@@ -100,17 +101,23 @@ def sections_html(sections: Iterable[Section], max_lines: int | None = MAX_LINES
 
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows: int | None = MAX_ROWS, hint: str = "",
-               before: Sequence[Section] = (), script: bool = True) -> str:
+               before: Sequence[Section] = (), script: bool = True, wrap: dict[str, int] | None = None) -> str:
     """A table of styled cells, capped at `max_rows`, after optional sections.
+
+    Cells stay on one line except in the `wrap` columns ({name: least width in ch}),
+    which share what width is left.
 
     With `script`, a small script adds a filter box and sortable headers; it
     only creates its own controls, so a page that blocks scripts shows the
     plain table and nothing dead.
     """
     shown = rows if max_rows is None else rows[:max_rows]
-    cell = f"padding:1px 10px 1px 0;text-align:left;vertical-align:top;{LINE}"
-    head = "".join(f'<th style="{cell};font-weight:bold;border-bottom:{RULE}">{esc(c)}</th>' for c in columns)
-    body = "".join("<tr>" + "".join(f'<td style="{cell}">{span_html(s)}</td>' for s in row) + "</tr>" for row in shown)
+    used = _used_columns(columns, shown)
+    base = "padding:1px 8px 1px 0;text-align:left;vertical-align:top;margin:0"
+    wrap = WRAP_COLUMNS if wrap is None else wrap
+    cell = [f"{base};white-space:normal;overflow-wrap:anywhere;min-width:{wrap[c]}ch" if c in wrap else f"{base};white-space:nowrap" for c in columns]
+    head = "".join(f'<th style="{cell[i]};font-weight:bold;border-bottom:{RULE}">{esc(columns[i])}</th>' for i in used)
+    body = "".join("<tr>" + "".join(f'<td style="{cell[i]}">{span_html(row[i])}</td>' for i in used) + "</tr>" for row in shown)
     table_id = "ct-" + uuid.uuid4().hex[:12]
     parts = [section_html(s) for s in before]
     parts.append(f'<table id="{table_id}" style="{FONT};border-collapse:collapse;color:inherit;background:transparent;margin:0">'
@@ -122,6 +129,11 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows:
     return f'<div style="{BOX}">{"".join(parts)}</div>'
 
 
+def _used_columns(columns: Sequence[str], rows: Sequence[Sequence[Span]]) -> list[int]:
+    """Columns with something in them among the rows shown (all of them when there are no rows)."""
+    return [i for i in range(len(columns)) if any(row[i].text for row in rows)] or list(range(len(columns)))
+
+
 # Filter box and click-to-sort headers for the rows shown; no recorded text is ever in here.
 _TABLE_SCRIPT = """<script>(function(){
 var t=document.getElementById("TABLE_ID");if(!t||!t.tBodies.length)return;
@@ -130,9 +142,10 @@ var box=document.createElement("input");box.type="search";box.placeholder="filte
 box.style.cssText="font:inherit;color:inherit;background:transparent;border:1px solid rgba(128,128,128,0.5);padding:1px 6px;margin:0 0 4px 0;width:24em";
 box.addEventListener("input",function(){var q=box.value.toLowerCase();rows.forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?"none":"";});});
 t.parentNode.insertBefore(box,t);
-Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){var dir=1;th.style.cursor="pointer";th.title="click to sort";
-th.addEventListener("click",function(){dir=-dir;rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,na=parseFloat(a),nc=parseFloat(c);
-var r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return r*dir;});rows.forEach(function(r){b.appendChild(r);});});});
+Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){var dir=-1;th.style.cursor="pointer";th.title="click to sort";
+th.addEventListener("click",function(){dir=-dir;rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,na=num(a),nc=num(c);
+var r=(na!==null&&nc!==null)?na-nc:a.localeCompare(c);return r*dir;});rows.forEach(function(r){b.appendChild(r);});});});
+function num(s){var m=/^(\\d+(?:\\.\\d+)?)([BKMG]?)$/.exec(s.trim());return m?parseFloat(m[1])*({"":1,B:1,K:1024,M:1048576,G:1073741824})[m[2]]:null;}
 })();</script>"""
 
 
@@ -168,11 +181,15 @@ def table_text(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows:
     shown = rows if max_rows is None else rows[:max_rows]
 
     def clip(text: str) -> str:
+        # Clipped in the middle: a test id's file and its test name both stay readable.
         text = safe(text).replace("\n", " ")
-        return text if len(text) <= width else text[: width - 1] + "…"
+        if len(text) <= width:
+            return text
+        head = (width - 1) // 3
+        return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
     grid = [[clip(c) for c in columns]] + [[clip(s.text) for s in row] for row in shown]
-    used = [i for i in range(len(columns)) if any(r[i] for r in grid[1:])] or list(range(len(columns)))
+    used = _used_columns(columns, shown)
     widths = {i: max(len(r[i]) for r in grid) for i in used}
     out = [sections_text(before)] if before else []
     for n, r in enumerate(grid):

@@ -60,12 +60,18 @@ def loads_or_none(text: str | bytes) -> Any:
         return None
 
 
+TOO_DEEP = '"[nested too deeply to show]"'
+
+
 def dumps_pretty(value: Any) -> str:
     """Indented JSON for people; falls back to the stdlib for values orjson refuses."""
     try:
         return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        try:
+            return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        except RecursionError:
+            return TOO_DEEP
 
 
 def dumps_line(value: Any) -> str:
@@ -73,4 +79,7 @@ def dumps_line(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str)
+        except RecursionError:
+            return TOO_DEEP

@@ -125,7 +125,7 @@ class Result:
 class Summary:
     """One index row: what a list, a filter and `ls --json` need, cheap to cache."""
 
-    id: str                               # file stem without models- prefix/digest: the hash part
+    id: str                               # the file name without .json (hash, or models-<hash>-<digest>)
     path: str                             # relative to the index root, '/'-separated
     test_id: str | None = None
     kind: str = "unknown"

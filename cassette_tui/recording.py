@@ -47,7 +47,7 @@ _HOST_PROVIDERS = (
 
 # Problems of access, not of content: a permission fixed without touching the
 # file changes no mtime, so these are never trusted from the cache.
-_IO_PROBLEMS = ("permission denied", "file vanished", "cannot read", "is a directory")
+_IO_PROBLEMS = ("permission denied", "file not found", "file vanished", "cannot read", "is a directory")
 
 
 def is_io_problem(problem: str | None) -> bool:

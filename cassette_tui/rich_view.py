@@ -31,6 +31,9 @@ STYLES = {
     "warn": "bold dark_orange",
     "error": "bold red",
     "new": "bold blue",
+    "added": "green",
+    "removed": "red",
+    "hunk": "cyan",
 }
 
 

@@ -582,7 +582,7 @@ def _single(body: Any) -> Result:
         r = ollama_stream([data])
         r.stream_format, r.events, r.chunks = "ollama", [], 0
         return r
-    if label in ("CreateEmbeddingResponse", "EmbedResponse", "EmbeddingsResponse") or "embeddings" in data or (obj == "list" and _looks_like_embeddings(data)):
+    if label in ("CreateEmbeddingResponse", "EmbedResponse", "EmbeddingsResponse") or "embeddings" in data or isinstance(data.get("embedding"), list) or (obj == "list" and _looks_like_embeddings(data)):
         return _embeddings(data)
     if label in ("ListResponse", "ProcessResponse"):
         models = [m.get("model") or m.get("name") for m in data.get("models") or () if isinstance(m, dict)]
@@ -673,6 +673,8 @@ def _looks_like_embeddings(data: dict) -> bool:
 
 def _embeddings(data: dict) -> Result:
     vectors = data.get("embeddings")
+    if vectors is None and isinstance(data.get("embedding"), list):
+        vectors = [data["embedding"]]  # old Ollama EmbeddingsResponse: one vector
     if vectors is None:
         vectors = [d.get("embedding") for d in data.get("data") or () if isinstance(d, dict)]
     vectors = vectors if isinstance(vectors, list) else []

@@ -83,7 +83,7 @@ def test_turns(recordings: list[Recording]) -> list[Turn]:
     # Shorter histories come first; among equals, one whose tool-call ids a later request
     # sends back (the live recording, not a stale twin); ties keep a stable, readable order.
     sent_ids = {s.call_id for r in model_calls for s in r.request_steps() if s.kind == "tool_call" and s.call_id}
-    model_calls.sort(key=lambda r: (len(r.request_steps()), not any(t.id in sent_ids for t in r.result.tool_calls), r.path))
+    model_calls.sort(key=lambda r: (len(r.request_steps()), not any(isinstance(t.id, str) and t.id in sent_ids for t in r.result.tool_calls), r.path))
     turns: list[Turn] = []
     parents: dict[int, Turn] = {}     # id(turn) -> the turn it extends
     full_keys: list[list[tuple[str, str, str, str]]] = []

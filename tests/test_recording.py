@@ -326,7 +326,7 @@ def test_corpus_every_file_reads():
         assert s.era in ("sqlite", "flat", "per-area")
         assert Summary.from_cache(s.to_cache()) == s
         json.dumps(s.to_json())
-        rec.result
+        assert rec.result.stream_format
         rec.steps()
         kinds[s.kind] = kinds.get(s.kind, 0) + 1
     assert set(kinds) == {"chat", "completion", "embeddings", "models", "admin", "tool", "rerank"}
@@ -353,7 +353,19 @@ def test_values_nested_just_under_the_parser_limit_do_not_raise(tmp_path, name, 
     assert rec.problem is None
     s = rec.summary()
     assert (s.kind, s.problem) == (kind, None)
-    rec.result
+    assert rec.result.stream_format
     steps = rec.steps()
     assert all(isinstance(st.text, str) for st in steps)
-    assert any(st.text in ("[nested too deeply to show]",) or st.kind == "error" for st in steps)
+    assert any("[nested too deeply to show]" in st.text or st.kind == "error" for st in steps)
+
+
+def test_access_problems_are_io_problems(tmp_path):
+    """The index re-reads files whose problem is one of access, never trusting the cache for them."""
+    from cassette_tui.recording import is_io_problem
+
+    (tmp_path / "d.json").mkdir()
+    assert is_io_problem(Recording.load(tmp_path / "gone.json").problem)
+    assert is_io_problem(Recording.load(tmp_path / "d.json").problem)
+    assert not is_io_problem(Recording.from_bytes(b"").problem)
+    assert not is_io_problem(Recording.from_bytes(b"[1]").problem)
+    assert not is_io_problem(None)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import cassette_tui.timeline as tl   # not `from ... import test_turns`: pytest would collect it
+import cassette_tui.timeline as tl  # not `from ... import test_turns`: pytest would collect it
 from cassette_tui.recording import Recording
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -266,3 +266,15 @@ def test_corpus_gpt4o_multi_turn_tool_conversation():
     second = turns[1]
     assert second.notes == ["sends the same messages as the turn it extends; the requests differ in body.stream_options"]
     assert all(t.notes == [] for t in turns[2:])
+
+
+def test_odd_tool_call_ids_do_not_break_ordering(tmp_path):
+    """A response whose tool-call id is not a string (odd JSON) is ordered, not raised on."""
+    odd = {"test_id": TID,
+           "request": {"url": "https://generativelanguage.googleapis.com/v1beta/interactions", "method": "POST", "test_id": TID,
+                       "payload": {"model": "gemini", "input": QUESTION}},
+           "response": {"status": 200, "is_streaming": False, "body": {
+               "object": "interaction", "status": "requires_action",
+               "outputs": [{"type": "function_call", "id": ["not", "a", "string"], "name": "get_weather", "arguments": {"city": "Paris"}}]}}}
+    turns = tl.test_turns([save(tmp_path, "odd", odd), save(tmp_path, "t1", TURN1)])
+    assert sorted(t.recording.id for t in turns) == ["odd", "t1"]

@@ -1,0 +1,332 @@
+"""Does each recording's name still match its content? The `verify` pass.
+
+A recording is found on replay by its file name: the request hash the recorder
+computes today. `verify_recording` recomputes every recorder version's hash of a
+file's request in one pass (hashing.request_hashes) and says which version its
+name matches:
+
+    ok               the name is the newest version's hash (replay finds it)
+    stale            the name matches only older versions (replay never reads it);
+                     safe to delete when the same test id has a live `ok` sibling
+    mismatch         the name matches no known version: edited after recording,
+                     or written by unknown code
+    unverifiable     a recording whose name or kind has no known hash recipe
+    unreadable       not JSON, truncated, unreadable
+    not-a-recording  JSON, but no request/response objects
+    missing          (sqlite era) a row of index.sqlite whose file is absent
+
+`verify_index` adds what needs the whole tree: stale files' live siblings,
+duplicate requests, and the 2025-08 layout's index.sqlite rows against its files.
+`cross_check` is that second half alone, so a live view can re-verify one file
+and redo only the cheap in-memory pass.
+
+Pure: no Textual, no Rich.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .hashing import NEWEST, VERSIONS, model_list_digest_matches, name_hash, request_hashes, request_kind
+from .recording import Recording
+
+STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing")
+FAILING = frozenset({"stale", "mismatch", "unreadable"})   # make `verify` exit 1
+
+_NOT_A_RECORDING = "not a recording"
+_SQLITE_MISSING = "listed in index.sqlite"
+
+
+@dataclass(slots=True)
+class Verdict:
+    """One file's status, and why."""
+
+    path: str                          # as given (the index's relative path)
+    status: str                        # one of STATUSES
+    algorithm: str | None = None       # the newest version whose hash the name matches
+    expected: str | None = None        # the newest version's hash of the content (64 hex)
+    detail: str = ""
+    versions: tuple[str, ...] = ()     # every version whose hash the name matches
+    test_id: str | None = None
+    kind: str | None = None            # request kind: inference, tool, http, file, unknown
+    endpoint: str | None = None
+    model_digest: str | None = None    # models-<h>-<digest8>: the digest part, to tell model sets apart
+    sibling: str | None = None         # stale: a live `ok` recording of the same test id
+    duplicates: tuple[str, ...] = ()   # other files holding the same normalized request
+    notes: tuple[str, ...] = ()        # cross-file findings (sqlite index, duplicates)
+
+    @property
+    def safe_to_delete(self) -> bool:
+        return self.status == "stale" and self.sibling is not None
+
+    @property
+    def failing(self) -> bool:
+        return self.status in FAILING
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "algorithm": self.algorithm,
+            "expected": self.expected,
+            "detail": self.full_detail,
+            "versions": list(self.versions),
+            "test_id": self.test_id,
+            "safe_to_delete": self.safe_to_delete,
+            "sibling": self.sibling,
+            "duplicates": list(self.duplicates),
+        }
+
+    @property
+    def full_detail(self) -> str:
+        parts = [self.detail] if self.detail else []
+        if self.status == "stale":
+            if self.sibling is not None:
+                parts.append(f"safe to delete: the same test id has a live recording, {self.sibling}")
+            elif self.test_id:
+                parts.append("no live recording of the same test id: re-record before deleting")
+        if self.duplicates:
+            parts.append("same request as " + ", ".join(self.duplicates))
+        parts.extend(self.notes)
+        return "; ".join(parts)
+
+
+def version_range(versions: Iterable[str]) -> str:
+    """('v3', 'v4', 'v5') -> 'v3..v5'; one version alone -> 'v3'."""
+    vs = list(versions)
+    if not vs:
+        return "none"
+    return vs[0] if len(vs) == 1 else f"{vs[0]}..{vs[-1]}"
+
+
+def verify_recording(rec: Recording, rel_path: str | None = None) -> Verdict:
+    """The status of one file from its name and content (no other file is consulted)."""
+    path = rel_path if rel_path is not None else rec.path
+    if rec.problem:
+        if rec.problem.startswith(_NOT_A_RECORDING):
+            return Verdict(path, "not-a-recording", detail=rec.problem)
+        return Verdict(path, "unreadable", detail=rec.problem)
+    envelope = rec.data
+    kind = request_kind(envelope.get("request"))
+    test_id = rec.test_id
+    endpoint = rec.endpoint
+    base = Verdict(path, "unverifiable", test_id=test_id, kind=kind, endpoint=endpoint)
+    named = name_hash(path)
+    hashes = request_hashes(envelope)
+    base.expected = hashes[NEWEST]
+    if named is None:
+        base.detail = "the file name is not a request hash (<64 hex>.json, <12 hex>.json or models-<64 hex>-<8 hex>.json)"
+        return base
+    h, form = named
+    if form == "models":
+        base.model_digest = os.path.basename(path)[-13:-5]
+    if all(v is None for v in hashes.values()):
+        base.detail = {
+            "file": "file-processor recordings have no known hash recipe",
+            "unknown": "the request has no known shape (not inference, tool, HTTP passthrough)",
+        }.get(kind, "the request is malformed: no recorder version can hash it (no url or method?)")
+        return base
+    if form == "h12":
+        versions = tuple(v for v in VERSIONS if hashes[v] is not None and hashes[v].startswith(h))
+    else:
+        versions = tuple(v for v in VERSIONS if hashes[v] == h)
+    base.versions = versions
+    if not versions:
+        base.status = "mismatch"
+        known = [v for v in VERSIONS if hashes[v] is not None]
+        why = "no test id, " if kind in ("inference", "http") and test_id is None and form != "h12" else ""
+        base.detail = (
+            f"the name matches no known hash of its request ({version_range(known)}; {why}newest would be {_short(hashes[NEWEST])}): "
+            "edited after recording, or recorded by unknown code"
+        )
+        return base
+    if form == "h12":
+        # 12-hex names are the 2025-07..10 layout's (v1 recorder); today's recorder
+        # names a file by the full hash, so replay never reads it, whatever matches.
+        base.status = "stale"
+        base.algorithm = "v1" if "v1" in versions else versions[-1]
+        base.detail = (
+            f"12-hex name of the 2025-07..10 layout ({version_range(versions)} hash); "
+            f"today's recorder would name it {_short(hashes[NEWEST])}"
+        )
+        return base
+    base.algorithm = versions[-1]
+    if NEWEST in versions:
+        base.status = "ok"
+        if form == "models" and model_list_digest_matches(envelope, path) is False:
+            base.status = "mismatch"
+            base.detail = "the name's hash is right, but its model-list digest does not fit the recorded model ids (response edited?)"
+        return base
+    base.status = "stale"
+    base.detail = f"named by the {version_range(versions)} hash; the {NEWEST} hash is {_short(hashes[NEWEST])}"
+    return base
+
+
+def verify_file(path: str | os.PathLike[str], rel_path: str | None = None) -> Verdict:
+    """Load one file and verify it."""
+    return verify_recording(Recording.load(path), rel_path if rel_path is not None else os.fspath(path))
+
+
+def _short(h: str | None) -> str:
+    return h[:12] + "…" if h else "(none)"
+
+
+# --- the whole tree ---------------------------------------------------------------
+
+
+@dataclass
+class DuplicateGroup:
+    expected: str                 # the newest hash the files share
+    paths: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"expected": self.expected, "paths": self.paths}
+
+
+@dataclass
+class VerifyReport:
+    verdicts: dict[str, Verdict] = field(default_factory=dict)        # by relative path, in path order
+    duplicates: list[DuplicateGroup] = field(default_factory=list)
+    sqlite_missing: list[str] = field(default_factory=list)           # rows of index.sqlite without a file
+    sqlite_unlisted: list[str] = field(default_factory=list)          # sqlite-era files without a row
+    sqlite_wrong_hash: list[str] = field(default_factory=list)        # rows whose hash does not fit their file
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in STATUSES}
+        for v in self.verdicts.values():
+            out[v.status] += 1
+        return out
+
+    @property
+    def failing(self) -> bool:
+        return any(v.failing for v in self.verdicts.values())
+
+    @property
+    def safe_to_delete(self) -> list[str]:
+        return [v.path for v in self.verdicts.values() if v.safe_to_delete]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by status and cross-file findings: `stats` and the CLI's last line."""
+        c = self.counts()
+        return {
+            "files": len(self.verdicts),
+            **{k.replace("-", "_"): n for k, n in c.items()},
+            "stale_safe_to_delete": len(self.safe_to_delete),
+            "stale_by_version": _by_version(self.verdicts.values()),
+            "duplicate_groups": len(self.duplicates),
+            "duplicate_files": sum(len(g.paths) for g in self.duplicates),
+            "sqlite_missing": len(self.sqlite_missing),
+            "sqlite_unlisted": len(self.sqlite_unlisted),
+            "sqlite_wrong_hash": len(self.sqlite_wrong_hash),
+            "failing": self.failing,
+        }
+
+
+def _by_version(verdicts: Iterable[Verdict]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in verdicts:
+        if v.status == "stale" and v.algorithm:
+            out[v.algorithm] = out.get(v.algorithm, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def verify_index(index: Any, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+    """Verify every file of a scanned `Index`, then `cross_check` the tree.
+
+    Rows of an index.sqlite whose file is missing get status `missing`.
+    """
+    root = str(index.root)
+    verdicts: dict[str, Verdict] = {}
+    items = list(index.summaries.values())
+    gc_was_enabled = gc.isenabled()
+    gc.disable()   # parsing makes many small objects; the cyclic GC would rescan them for nothing
+    try:
+        for done, s in enumerate(items, 1):
+            if s.problem and s.problem.startswith(_SQLITE_MISSING):
+                verdicts[s.path] = Verdict(s.path, "missing", detail=s.problem, endpoint=s.endpoint)
+            else:
+                verdicts[s.path] = verify_recording(Recording.load(os.path.join(root, s.path)), s.path)
+            if progress and done % 100 == 0:
+                progress(done, len(items))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if progress:
+        progress(len(items), len(items))
+    return cross_check(verdicts, getattr(index, "sqlite_rows", []), Path(root))
+
+
+def cross_check(verdicts: dict[str, Verdict], sqlite_rows: Iterable[Any] = (), root: Path | None = None) -> VerifyReport:
+    """The cross-file findings over per-file verdicts (in memory, fast): siblings, duplicates, sqlite.
+
+    Resets and refills each verdict's `sibling`, `duplicates` and `notes`.
+    """
+    report = VerifyReport(verdicts=dict(sorted(verdicts.items())))
+    live_by_test: dict[str, list[Verdict]] = {}
+    by_request: dict[tuple[str, str | None], list[Verdict]] = {}
+    for v in report.verdicts.values():
+        v.sibling, v.duplicates, v.notes = None, (), ()
+        if v.status == "ok" and v.test_id:
+            live_by_test.setdefault(v.test_id, []).append(v)
+        if v.expected and v.status in ("ok", "stale", "mismatch"):
+            # model lists of one request but other model sets are merged on replay: not duplicates
+            by_request.setdefault((v.expected, v.model_digest), []).append(v)
+    for v in report.verdicts.values():
+        if v.status == "stale" and v.test_id and v.test_id in live_by_test:
+            live = live_by_test[v.test_id]
+            twin = next((s for s in live if s.expected == v.expected), None)   # the same request, re-recorded
+            v.sibling = (twin or live[0]).path
+    for (expected, _digest), group in by_request.items():
+        if len(group) > 1:
+            paths = [g.path for g in group]
+            report.duplicates.append(DuplicateGroup(expected, paths))
+            for g in group:
+                g.duplicates = tuple(p for p in paths if p != g.path)
+    _check_sqlite(report, list(sqlite_rows), root)
+    return report
+
+
+def _check_sqlite(report: VerifyReport, rows: list[Any], root: Path | None) -> None:
+    verdicts = report.verdicts
+    listed: dict[str, Any] = {}
+    db_dirs: set[str] = set()
+    for row in rows:
+        listed[row.response_file] = row
+        db_dirs.add(posixpath.dirname(row.db))
+        v = verdicts.get(row.response_file)
+        if v is None or v.status == "missing":
+            report.sqlite_missing.append(row.response_file)
+            continue
+        # the row holds the full hash whose first 12 hex name the file
+        stem = posixpath.basename(row.response_file).removesuffix(".json")
+        if not str(row.request_hash).startswith(stem):
+            report.sqlite_wrong_hash.append(row.response_file)
+            v.notes += (f"its index.sqlite row's hash {str(row.request_hash)[:12]}… does not fit its name",)
+    if root is not None:
+        # sqlite-layout folders (<dir>/responses/ beside <dir>/index.sqlite), even if the db had no rows
+        parents = {posixpath.dirname(posixpath.dirname(p)) for p in verdicts if posixpath.basename(posixpath.dirname(p)) == "responses"}
+        for parent in parents - db_dirs:
+            if (root / parent / "index.sqlite").is_file():
+                db_dirs.add(parent)
+    for path, v in verdicts.items():
+        if v.status == "missing" or path in listed:
+            continue
+        folder = posixpath.dirname(path)
+        if posixpath.basename(folder) == "responses" and posixpath.dirname(folder) in db_dirs:
+            report.sqlite_unlisted.append(path)
+            db = posixpath.join(posixpath.dirname(folder), "index.sqlite")
+            v.notes += (f"not listed in {db}: replay through the index never finds it",)
+
+
+def apply_statuses(summaries: Iterable[Any], report: VerifyReport) -> None:
+    """Set `Summary.status` from the report, so `is:stale` and friends match."""
+    for s in summaries:
+        v = report.verdicts.get(s.path)
+        if v is not None:
+            s.status = v.status
