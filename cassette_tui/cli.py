@@ -371,8 +371,34 @@ def run_tui(directory: str | None) -> int:
         demo = False
     else:
         path, demo = default_directory()
+    recordings_only = directory is None and not demo
+    index = scan_with_progress(Index(path, recordings_only=recordings_only))
     from .tui.app import CassetteApp
 
-    app = CassetteApp(path, demo=demo, recordings_only=directory is None and not demo, label=directory or ".")
+    app = CassetteApp(path, demo=demo, recordings_only=recordings_only, label=directory or ".", index=index)
     app.run()
     return app.return_code or 0
+
+
+def scan_with_progress(index: Index) -> Index:
+    """Scan before the TUI starts: forking reader processes is only safe before its threads run.
+
+    A warm cache makes this a few milliseconds; a cold scan of a large tree says how far it got.
+    """
+    shown = False
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        if total >= 500 and sys.stderr.isatty():
+            shown = True
+            sys.stderr.write(f"\rcassette-tui: indexing {done:,} of {total:,} files…")
+            sys.stderr.flush()
+
+    try:
+        index.scan(progress=progress)
+    except OSError as exc:
+        raise CLIError(f"cannot read {index.root}: {exc.strerror or exc}") from None
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+    return index

@@ -268,3 +268,15 @@ async def test_live_reload_add_change_delete(demo_copy):
         new.unlink()
         await wait_until(pilot, lambda: all(s.path != new.relative_to(demo_copy).as_posix() for s in app.all_summaries))
         assert len(app.all_summaries) == before
+
+
+async def test_prescanned_index_shows_at_once_without_a_scan_worker(demo_copy):
+    from cassette_tui.index import Index
+
+    index = Index(demo_copy).scan()
+    app = CassetteApp(demo_copy, watch=False, index=index)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.index is index
+        assert len(list_paths(app)) == len(index)
+        assert not [w for w in app.workers if w.group == "scan"]

@@ -86,8 +86,21 @@ class CassetteApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, root: str | Path, *, demo: bool = False, recordings_only: bool = False, watch: bool = True, use_cache: bool = True, label: str | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        demo: bool = False,
+        recordings_only: bool = False,
+        watch: bool = True,
+        use_cache: bool = True,
+        label: str | None = None,
+        index: Index | None = None,
+    ) -> None:
+        """`index`, when given, is an already scanned Index of `root` (the CLI scans
+        before starting the app, where forking worker processes is safe)."""
         super().__init__()
+        self._prescanned = index
         self.root = Path(root).resolve()
         self.label = label if label is not None else str(root)
         self.demo = demo
@@ -127,6 +140,10 @@ class CassetteApp(App[int]):
         self.sub_title = str(self.root)
         self._update_title()
         self.query_one(RecordingList).focus()
+        if self._prescanned is not None:
+            index, self._prescanned = self._prescanned, None
+            self.post_message(IndexReady(index, list(index.summaries.values())))
+            return
         self.query_one(DetailPane).show_message("Indexing…")
         self.scan_index()
 
