@@ -280,3 +280,20 @@ async def test_prescanned_index_shows_at_once_without_a_scan_worker(demo_copy):
         assert app.index is index
         assert len(list_paths(app)) == len(index)
         assert not [w for w in app.workers if w.group == "scan"]
+
+
+async def test_o_picks_the_sort_key_from_a_menu(demo_copy):
+    from cassette_tui.tui.sort_screen import SortScreen
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, SortScreen)
+        # path is first and highlighted; size is six entries below.
+        await pilot.press(*["down"] * 6, "enter")
+        await settle(app, pilot)
+        assert app.sort == "size"
+        sizes = [r.summary.size for r in app.query_one(RecordingList).rows]
+        assert sizes == sorted(sizes)

@@ -69,7 +69,7 @@ class CassetteApp(App[int]):
         Binding("slash", "focus_filter", "Filter", id="filter"),
         Binding("escape", "focus_list", "List", show=False, id="list"),
         Binding("t", "toggle_grouped", "Group", id="group"),
-        Binding("o", "cycle_sort", "Sort", id="sort"),
+        Binding("o", "pick_sort", "Sort", id="sort"),
         Binding("v", "reverse_sort", "Reverse", id="reverse", show=False),
         Binding("m", "mark", "Mark", id="mark"),
         Binding("d", "diff", "Diff", id="diff"),
@@ -371,6 +371,16 @@ class CassetteApp(App[int]):
         self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
         self.apply_filter()
         self.notify(f"Sorted by {self.sort}", timeout=2)
+
+    def action_pick_sort(self) -> None:
+        from .sort_screen import SortScreen
+
+        def chosen(key: str | None) -> None:
+            if key:
+                self.action_sort_by(key)
+                self.notify(f"Sorted by {key}" + (", reversed (v)" if self.reverse else "  (v reverses)"), timeout=2)
+
+        self.push_screen(SortScreen(self.sort), chosen)
 
     def action_sort_by(self, key: str) -> None:
         self.grouped = False

@@ -51,7 +51,7 @@ def _section_lines(sections: list[Section]) -> list[Line]:
         if section.note:
             title.append(Span(f"  {section.note}", "dim"))
         if section.folded:
-            title.append(Span("  (folded in other views)", "dim"))
+            title.append(Span("  (names only: the full schemas are in the Request tab)", "dim"))
         lines.append(Line(title))
         lines.extend(section.lines)
     return lines
