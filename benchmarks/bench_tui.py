@@ -26,6 +26,7 @@ from cassette_tui.index import Index  # noqa: E402
 from cassette_tui.tui.app import CassetteApp  # noqa: E402
 from cassette_tui.tui.detail import DetailPane  # noqa: E402
 from cassette_tui.tui.recording_list import RecordingList  # noqa: E402
+from cassette_tui.tui.testing import wait_until  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SIZE = (200, 50)
@@ -33,11 +34,7 @@ QUERY = "model:gpt-4o has:tools"
 
 
 async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the app did not get there")
-        await pilot.pause(0.001)
+    await wait_until(pilot, condition, timeout, step=0.001)
 
 
 async def first_paint(root: Path) -> float:

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from cassette_tui.tui.app import CassetteApp  # noqa: E402
 from cassette_tui.tui.recording_list import RecordingList  # noqa: E402
+from cassette_tui.tui.testing import settle  # noqa: E402
 
 DEMO = ROOT / "cassette_tui" / "demo"
 SIZE = (170, 46)
@@ -37,23 +38,14 @@ SHOTS: dict[str, tuple[list[str], str | None]] = {
 }
 
 
-async def settle(app, pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group != "watch"]
-        if busy:
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause(0.2)
-
-
 async def shoot(root: Path, name: str, keys: list[str], select: str | None, out: Path) -> Path:
     app = CassetteApp(root, watch=False, label="demo/")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         lst = app.query_one(RecordingList)
         if select:
             lst.cursor = lst.index_of(select)
-            await settle(app, pilot)
+            await settle(pilot)
         for key in keys:
             if key == "__select_turn2__":
                 lst.cursor = lst.index_of(TURN2)
@@ -61,7 +53,7 @@ async def shoot(root: Path, name: str, keys: list[str], select: str | None, out:
                 app.query_one("#detail").view(app.query_one("#detail").active).scroll_end(animate=False)
             else:
                 await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
         path = out / f"{name}.svg"
         app.save_screenshot(str(path))
         return path

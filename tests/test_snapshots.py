@@ -13,6 +13,7 @@ import pytest
 
 from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.recording_list import RecordingList
+from cassette_tui.tui.testing import settle
 
 DEMO = Path(__file__).resolve().parents[1] / "cassette_tui" / "demo"
 SIZE = (150, 42)
@@ -26,16 +27,6 @@ def app(tmp_path, monkeypatch) -> CassetteApp:
     root = tmp_path / "demo"
     shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
     return CassetteApp(root, watch=False, label="demo/")
-
-
-async def settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group != "watch"]
-        if busy:
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause()
 
 
 def select(path: str, *keys: str):

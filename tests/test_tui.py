@@ -13,6 +13,8 @@ import pytest
 from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.detail import DetailPane
 from cassette_tui.tui.recording_list import RecordingList
+from cassette_tui.tui.testing import settle as _settle
+from cassette_tui.tui.testing import wait_until as _wait_until
 
 DEMO = Path(__file__).resolve().parents[1] / "cassette_tui" / "demo"
 GPT4O = "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96"
@@ -32,23 +34,14 @@ def demo_copy(tmp_path: Path) -> Path:
 
 
 async def settle(app, pilot) -> None:
-    """Let workers finish and messages drain (no sleeping on a guess)."""
-    for _ in range(3):
-        await pilot.pause()
-        # The file watcher runs for the app's lifetime: wait for every other worker
-        # (and never pass an empty list: wait_for_complete() then waits for all).
-        busy = [w for w in app.workers if w.group != "watch"]
-        if busy:
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause()
+    await _settle(pilot)
 
 
 async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
+    try:
+        await _wait_until(pilot, condition, timeout)
+    except TimeoutError:
+        raise AssertionError("timed out waiting for the app") from None
 
 
 def list_paths(app) -> list[str]:
