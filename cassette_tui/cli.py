@@ -15,7 +15,7 @@ from .jsonio import dumps_line
 from .model import Summary
 from .recording import Recording
 
-COMMANDS = ("ls", "show", "stats")
+COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff")
 EXIT_USAGE = 2
 
 
@@ -92,6 +92,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
         query = parse(text)
     except QueryError as exc:
         raise CLIError(query_error_text(text, exc)) from None
+    if "is:" in text.lower():  # the verify status is only known once verified
+        from .verify import apply_statuses, verify_index
+
+        apply_statuses(idx, verify_index(idx))
     rows = [s for s in idx if query.matches(s)]
     rows = sort_summaries(rows, args.sort, args.reverse)
     if args.limit:
@@ -242,7 +246,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
         query = parse(text)
     except QueryError as exc:
         raise CLIError(query_error_text(text, exc)) from None
-    stats = stats_of([s for s in idx if query.matches(s)])
+    from .verify import apply_statuses, verify_index
+
+    report = verify_index(idx)
+    apply_statuses(idx, report)
+    rows = [s for s in idx if query.matches(s)]
+    stats = stats_of(rows)
+    verified = report.subset(s.path for s in rows)
+    stats["verify"] = verified.summary()
     if args.json:
         sys.stdout.write(dumps_line(stats) + "\n")
         return 0
@@ -271,6 +282,304 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if len(counts) > len(shown):
             table.add_row("", f"[dim]… {len(counts) - len(shown)} more (--top N)[/dim]")
         console.print(table)
+    for line in verify_summary_lines(verified):
+        console.print(Text(line))
+    return 0
+
+
+# --- verify -----------------------------------------------------------------------------
+
+STATUS_STYLES = {"ok": "green", "stale": "yellow", "mismatch": "bold red", "unreadable": "bold red", "not-a-recording": "magenta", "unverifiable": "dim", "missing": "red"}
+
+
+def shown_path(directory: str | None, rel: str) -> str:
+    """A recording's path as the user typed the directory: DIR/rel (or rel under the current directory)."""
+    return str(Path(directory) / rel) if directory is not None else rel
+
+
+def verify_json(verdict: Any, directory: str | None) -> dict[str, Any]:
+    d = verdict.to_json()
+    d["path"] = shown_path(directory, d["path"])
+    if d["sibling"]:
+        d["sibling"] = shown_path(directory, d["sibling"])
+    d["duplicates"] = [shown_path(directory, p) for p in d["duplicates"]]
+    return d
+
+
+def verify_summary_lines(report: Any) -> list[str]:
+    """The verify summary in words: counts, duplicates, index.sqlite checks."""
+    s = report.summary()
+    counts = report.counts()
+    parts = []
+    for status, n in counts.items():
+        if not n:
+            continue
+        text = f"{n} {status}"
+        if status == "stale":
+            by = ", ".join(f"{k}: {v}" for k, v in s["stale_by_version"].items())
+            text += f" ({by}; {s['stale_safe_to_delete']} safe to delete)"
+        parts.append(text)
+    lines = [f"verify: {s['files']} file{'s' if s['files'] != 1 else ''}: " + (", ".join(parts) or "none")]
+    if s["duplicate_groups"]:
+        lines.append(f"duplicates: {s['duplicate_groups']} requests are recorded more than once ({s['duplicate_files']} files)")
+    if s["sqlite_missing"] or s["sqlite_unlisted"] or s["sqlite_wrong_hash"]:
+        lines.append(f"index.sqlite: {s['sqlite_missing']} rows without a file, {s['sqlite_unlisted']} files without a row, {s['sqlite_wrong_hash']} rows naming another hash")
+    return lines
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import verify_index
+
+    idx = open_index(args.dir, use_cache=not args.no_cache)
+    report = verify_index(idx)
+    code = 1 if report.failing else 0
+    if args.json:
+        out = sys.stdout
+        for v in report.verdicts.values():
+            out.write(dumps_line(verify_json(v, args.dir)) + "\n")
+        return code
+    from rich.console import Console
+    from rich.text import Text
+
+    from .view import safe
+
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    for v in report.verdicts.values():
+        if not (args.all or v.status != "ok" or v.duplicates or v.notes):
+            continue
+        line = Text(f"{v.status:<15} ", STATUS_STYLES.get(v.status, "")) + Text(f"{v.algorithm or '-':<3} ") + Text(safe(shown_path(args.dir, v.path)))
+        console.print(line)
+        if v.full_detail:
+            console.print(Text("    " + safe(v.full_detail), "dim"))
+    for line in verify_summary_lines(report):
+        console.print(Text(line, "bold" if line.startswith("verify:") else ""))
+    return code
+
+
+# --- explain ----------------------------------------------------------------------------
+
+
+def read_explain_input(value: str) -> tuple[str, Any]:
+    """("log", text) | ("recording", Recording) | ("hash", str) from explain's INPUT."""
+    from .explain import is_hash
+
+    if value == "-":
+        return "log", sys.stdin.read()
+    p = Path(value)
+    if p.is_file():
+        rec = Recording.load(p)
+        if not rec.problem and rec.request:
+            return "recording", rec
+        try:
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise CLIError(f"cannot read {value}: {exc.strerror or exc}") from None
+        return "log", raw.decode("utf-8", "replace")
+    if p.is_dir():
+        raise CLIError(f"{value} is a directory: give a log file, '-', a hash or a recording")
+    if is_hash(value):
+        return "hash", value.strip().lower()
+    raise CLIError(f"no such file, and not a hash: {value}")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import HashTable, explain, miss_from_hash, miss_from_recording, parse_log
+
+    what, value = read_explain_input(args.input)
+    if what == "log":
+        misses = parse_log(value)
+        if not misses:
+            raise CLIError(f"no replay-miss message found in {'standard input' if args.input == '-' else args.input}")
+    elif what == "hash":
+        misses = [miss_from_hash(value)]
+    else:
+        misses = [miss_from_recording(value)]
+    idx = open_index(args.dir)
+    table = HashTable(idx)
+    explanations = [explain(m, idx, table=table, limit=args.limit) for m in misses]
+    if args.json:
+        for ex in explanations:
+            sys.stdout.write(dumps_line(ex.to_json()) + "\n")
+        return 0
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    for n, ex in enumerate(explanations, 1):
+        if n > 1:
+            console.print()
+        print_explanation(console, ex, n, len(explanations), args.dir)
+    return 0
+
+
+def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str | None) -> None:
+    from rich.text import Text
+
+    from .diff import MISSING
+    from .explain import UNKNOWN_TEST_FOLDER, string_window
+    from .view import safe
+
+    m = ex.miss
+    title = Text(f"Miss {n} of {total}" if total > 1 else "Miss", "bold")
+    if m.line:
+        title.append(f"  (line {m.line}" + (f", seen {m.count} times" if m.count > 1 else "") + ")", "dim")
+    console.print(title)
+    what = m.tool or " ".join(x for x in (m.method, m.url or m.endpoint) if x) or "(the request is not in the message)"
+    console.print(Text("  request  ") + Text(safe(what)) + (Text(f"  model {safe(m.model)}", "yellow") if m.model else Text("")))
+    if m.hash:
+        console.print(Text("  hash     ") + Text(safe(m.hash), "magenta"))
+    if m.test_id:
+        console.print(Text("  test     ") + Text(safe(m.test_id), "green"))
+    if m.source:
+        console.print(Text("  live     ") + Text(safe(m.source)) + Text("  (the re-recorded request)", "dim"))
+    elif m.live_from:
+        console.print(Text("  live     ") + Text(safe(shown_path(directory, m.live_from))) + Text("  (its request hashes to the missed hash)", "dim"))
+    console.print(Text("  replay looked in:", "bold"))
+    for k, lk in enumerate(ex.looked, 1):
+        state = "found now" if lk.found else ("no such file" if lk.exists else "folder not under the directory")
+        line = Text(f"    {k}. {lk.role}: ") + Text(safe(lk.folder))
+        if lk.folder == UNKNOWN_TEST_FOLDER:
+            console.print(line)
+            continue
+        if lk.file:
+            line.append("/" + safe(lk.file if len(lk.file) < 30 else lk.file[:16] + "…json"), "dim")
+        line.append(f"  ({state})", "green" if lk.found else "dim")
+        console.print(line)
+    console.print(Text("  verdict: ", "bold") + Text(safe(ex.verdict), "bold yellow"))
+    if ex.candidates:
+        console.print(Text("  nearest recordings:", "bold"))
+        for k, c in enumerate(ex.candidates, 1):
+            same = [w for w, ok in (("test id", c.same_test_id), ("endpoint", c.same_endpoint), ("model", c.same_model)) if ok]
+            info = ("same " + ", ".join(same)) if same else "nothing in common but the kind"
+            if c.differences is not None:
+                info += f"; {c.differences} difference{'s' if c.differences != 1 else ''}"
+            if c.status and c.status != "ok":
+                info += f"; {c.status}" + (f" ({c.algorithm})" if c.algorithm else "")
+            console.print(Text(f"    {k}. ") + Text(safe(shown_path(directory, c.path)), "magenta") + Text(f"  {info}", "dim"))
+    if ex.changes:
+        console.print(Text("  differences from the nearest (recorded -> live):", "bold"))
+        for ch in ex.changes[:40]:
+            console.print(Text("    ") + Text(safe(ch.path), "cyan"))
+            a, b = ch.a, ch.b
+            if isinstance(a, str) and isinstance(b, str):
+                a, b = string_window(a, b)
+                ra, rb = dumps_line(a), dumps_line(b)
+            else:
+                ra = "(absent)" if a is MISSING else dumps_line(a)
+                rb = "(absent)" if b is MISSING else dumps_line(b)
+            console.print(Text("      recorded: ", "dim") + Text(safe(clip(ra)), "red"))
+            console.print(Text("      live:     ", "dim") + Text(safe(clip(rb)), "green"))
+        if len(ex.changes) > 40:
+            console.print(Text(f"    … {len(ex.changes) - 40} more (--json has them all)", "dim"))
+
+
+def clip(s: str, limit: int = 160) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+# --- diff -------------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    if args.git is not None:
+        if len(args.refs) > 1:
+            raise CLIError("diff --git REV takes at most one DIR")
+        return diff_git(args, args.refs[0] if args.refs else ".")
+    if len(args.refs) != 2:
+        raise CLIError("diff needs two recordings (paths or ids), or --git REV [DIR]")
+    if args.markdown:
+        raise CLIError("--markdown goes with --git")
+    from .diff import diff_recordings
+
+    a, b = (load_ref(r, args.dir) for r in args.refs)
+    for ref, rec in zip(args.refs, (a, b), strict=True):
+        if rec.problem:
+            raise CLIError(f"{ref}: {rec.problem}")
+    d = diff_recordings(a, b, include_noise=args.all)
+    if args.json:
+        sys.stdout.write(dumps_line(d.to_json()) + "\n")
+        return 0
+    from rich.console import Console
+    from rich.text import Text
+
+    from .view import safe
+
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console.print(Text("a: ", "bold") + Text(safe(a.path), "red"))
+    console.print(Text("b: ", "bold") + Text(safe(b.path), "green"))
+    if d.same:
+        console.print(Text("same request and reassembled response" + ("" if args.all else " (ids, timestamps and fingerprints ignored; --all to compare them)")))
+        return 0
+    print_changes(console, "request", d.request)
+    print_changes(console, "response (reassembled)", d.response)
+    return 0
+
+
+def print_changes(console: Any, title: str, changes: list[Any], indent: str = "", limit: int = 60) -> None:
+    from rich.text import Text
+
+    from .diff import describe_value
+    from .explain import string_window
+    from .view import safe
+
+    if not changes:
+        console.print(Text(f"{indent}{title}: same", "dim"))
+        return
+    console.print(Text(f"{indent}{title}: {len(changes)} difference{'s' if len(changes) != 1 else ''}", "bold"))
+    for ch in changes[:limit]:
+        a, b = ch.a, ch.b
+        if isinstance(a, str) and isinstance(b, str):
+            a, b = string_window(a, b)
+        line = Text(f"{indent}  ") + Text(safe(ch.path), "cyan") + Text(f"  {ch.kind}", "dim")
+        console.print(line)
+        if ch.kind != "added":
+            console.print(Text(f"{indent}    - ", "red") + Text(safe(describe_value(a, 150)), "red"))
+        if ch.kind != "removed":
+            console.print(Text(f"{indent}    + ", "green") + Text(safe(describe_value(b, 150)), "green"))
+    if len(changes) > limit:
+        console.print(Text(f"{indent}  … {len(changes) - limit} more (--json has them all)", "dim"))
+
+
+def diff_git(args: argparse.Namespace, directory: str) -> int:
+    from .gitdiff import GitError, git_changes
+
+    if not Path(directory).is_dir():
+        raise CLIError(f"no such directory: {directory}" if not Path(directory).exists() else f"not a directory: {directory}")
+    try:
+        report = git_changes(args.git, directory, include_noise=args.all)
+    except GitError as exc:
+        raise CLIError(str(exc)) from None
+    if args.json:
+        for c in report.changes:
+            sys.stdout.write(dumps_line(c.to_json()) + "\n")
+        return 0
+    if args.markdown:
+        sys.stdout.write(report.markdown() + "\n")
+        return 0
+    from rich.console import Console
+    from rich.text import Text
+
+    from .view import safe
+
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console.print(Text(safe(report.headline()), "bold"))
+    styles = {"re-recorded": "yellow", "changed": "cyan", "added": "green", "removed": "red"}
+    for c in report.changes:
+        console.print()
+        head = Text(f"{c.status:<12}", styles[c.status])
+        if c.old_path and c.old_path != c.path:
+            head += Text(safe(c.old_path), "red") + Text(" -> ") + Text(safe(c.path), "green")
+        else:
+            head += Text(safe(c.path))
+        console.print(head)
+        if c.test_id:
+            console.print(Text("  test  ", "dim") + Text(safe(short_test(c.test_id)), "green"))
+        console.print(Text("  ") + Text(safe(c.summary)))
+        if c.diff is not None and not c.diff.same:
+            print_changes(console, "request", c.diff.request, indent="  ", limit=12)
+            print_changes(console, "response", c.diff.response, indent="  ", limit=12)
+    if report.other_files:
+        console.print()
+        console.print(Text("other changed files: ", "dim") + Text(safe(", ".join(report.other_files))))
     return 0
 
 
@@ -311,6 +620,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=15, help="rows per table")
     p.add_argument("--no-cache", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("verify", help="check each recording's name against its content's request hash (exit 1 on stale, mismatch, unreadable)")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--json", action="store_true", help="one object per file: path, status, algorithm, expected, detail ...")
+    p.add_argument("--all", action="store_true", help="list ok files too")
+    p.add_argument("--no-cache", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("explain", help="why replay missed: from a CI log, a hash, or a freshly recorded file")
+    p.add_argument("input", metavar="INPUT", help="a log file ('-' for standard input), a request hash, or a recording written by record-if-missing")
+    p.add_argument("--dir", default=None, help="the recordings to search (default: the recordings under the current directory)")
+    p.add_argument("--json", action="store_true", help="one object per miss")
+    p.add_argument("--limit", type=int, default=5, help="nearest recordings to list per miss")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("diff", help="compare two recordings, or the recordings changed since a git revision")
+    p.add_argument("refs", nargs="*", metavar="A B | DIR", help="two recordings (paths or ids); with --git, the folder to compare (default: .)")
+    p.add_argument("--git", metavar="REV", default=None, help="compare the working tree with REV (added, removed, changed, re-recorded)")
+    p.add_argument("--dir", default=None, help="directory to search for ids (default: the current directory)")
+    p.add_argument("--all", action="store_true", help="also compare ids, timestamps and other run-to-run noise")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="with --git: a summary for a pull request")
+    p.set_defaults(func=cmd_diff)
     return parser
 
 

@@ -142,3 +142,17 @@ def describe_value(value: Any, limit: int = 120) -> str:
 
     s = dumps_line(value)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def string_window(a: str, b: str, width: int = 70) -> tuple[str, str]:
+    """The part of two long strings around their first difference, with … where clipped."""
+    if len(a) <= width and len(b) <= width:
+        return a, b
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(0, i - width // 3)
+
+    def clip(s: str) -> str:
+        piece = s[start:start + width]
+        return ("…" if start > 0 else "") + piece + ("…" if start + width < len(s) else "")
+
+    return clip(a), clip(b)

@@ -105,8 +105,11 @@ def version_range(versions: Iterable[str]) -> str:
     return vs[0] if len(vs) == 1 else f"{vs[0]}..{vs[-1]}"
 
 
-def verify_recording(rec: Recording, rel_path: str | None = None) -> Verdict:
-    """The status of one file from its name and content (no other file is consulted)."""
+def verify_recording(rec: Recording, rel_path: str | None = None, hashes: dict[str, str | None] | None = None) -> Verdict:
+    """The status of one file from its name and content (no other file is consulted).
+
+    `hashes`: the request's `hashing.request_hashes`, when the caller has them already.
+    """
     path = rel_path if rel_path is not None else rec.path
     if rec.problem:
         if rec.problem.startswith(_NOT_A_RECORDING):
@@ -118,7 +121,8 @@ def verify_recording(rec: Recording, rel_path: str | None = None) -> Verdict:
     endpoint = rec.endpoint
     base = Verdict(path, "unverifiable", test_id=test_id, kind=kind, endpoint=endpoint)
     named = name_hash(path)
-    hashes = request_hashes(envelope)
+    if hashes is None:
+        hashes = request_hashes(envelope)
     base.expected = hashes[NEWEST]
     if named is None:
         base.detail = "the file name is not a request hash (<64 hex>.json, <12 hex>.json or models-<64 hex>-<8 hex>.json)"
@@ -226,6 +230,17 @@ class VerifyReport:
             "sqlite_wrong_hash": len(self.sqlite_wrong_hash),
             "failing": self.failing,
         }
+
+
+    def subset(self, paths: Iterable[str]) -> VerifyReport:
+        """The findings about `paths` only (siblings were judged on the whole tree)."""
+        keep = set(paths)
+        out = VerifyReport(verdicts={p: v for p, v in self.verdicts.items() if p in keep})
+        out.duplicates = [g for g in self.duplicates if any(p in keep for p in g.paths)]
+        out.sqlite_missing = [p for p in self.sqlite_missing if p in keep]
+        out.sqlite_unlisted = [p for p in self.sqlite_unlisted if p in keep]
+        out.sqlite_wrong_hash = [p for p in self.sqlite_wrong_hash if p in keep]
+        return out
 
 
 def _by_version(verdicts: Iterable[Verdict]) -> dict[str, int]:

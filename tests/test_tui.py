@@ -290,3 +290,16 @@ async def test_o_picks_the_sort_key_from_a_menu(demo_copy):
         assert app.sort == "size"
         sizes = [r.summary.size for r in app.query_one(RecordingList).rows]
         assert sizes == sorted(sizes)
+
+
+async def test_verify_status_column_and_is_filter(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)  # includes the background verify pass
+        statuses = {s.path: s.status for s in app.all_summaries}
+        assert statuses[f"responses/recordings/{GPT4O}.json"] == "ok"
+        assert statuses["recordings/responses/84cab42e1f5c.json"] == "stale"
+        assert "2 stale" in str(app.query_one("#status").render())
+        await pilot.press("slash", *"is:stale", "enter")
+        await settle(app, pilot)
+        assert sorted(list_paths(app)) == ["recordings/responses/04172112ffbb.json", "recordings/responses/84cab42e1f5c.json"]

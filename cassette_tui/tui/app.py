@@ -23,6 +23,7 @@ from .recording_list import SORT_KEYS, RecordingList
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
+VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
 
 
 class IndexReady(Message):
@@ -49,6 +50,12 @@ class DetailReady(Message):
     def __init__(self, content: DetailContent) -> None:
         super().__init__()
         self.content = content
+
+
+class VerifyDone(Message):
+    def __init__(self, report) -> None:
+        super().__init__()
+        self.report = report
 
 
 class ScanProgress(Message):
@@ -120,6 +127,9 @@ class CassetteApp(App[int]):
         self.loading = True
         self.watching = False
         self.detail_path: str | None = None
+        self.verdicts: dict = {}
+        self.verify_counts: dict[str, int] = {}
+        self._verify_timer = None
         self._pending_detail: Summary | None = None
         self._detail_timer = None
 
@@ -164,6 +174,8 @@ class CassetteApp(App[int]):
         parts.append("grouped by test" if self.grouped else f"sort: {self.sort}{' ↓' if self.reverse else ''}")
         if lst.marked:
             parts.append(f"{len(lst.marked)} marked")
+        if self.verify_counts:
+            parts.append("[yellow]" + ", ".join(f"{n} {status}" for status, n in sorted(self.verify_counts.items())) + "[/yellow] (is:…)")
         if self.watching:
             parts.append("[green]watching[/green]")
         if self.follow:
@@ -203,6 +215,7 @@ class CassetteApp(App[int]):
             self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
         if self.watch_enabled:
             self.watch_files()
+        self.verify_statuses()
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_files(self) -> None:
@@ -256,11 +269,49 @@ class CassetteApp(App[int]):
         if current and any(c.path == current and c.action == "changed" for c in message.changes):
             self.detail_path = None  # force a reload of the changed recording
             self.load_detail_for(lst.current)
+        if self._verify_timer is not None:
+            self._verify_timer.stop()
+        self._verify_timer = self.set_timer(VERIFY_AFTER_CHANGES, self.verify_statuses)
         added = sum(1 for c in message.changes if c.action == "added")
         changed = sum(1 for c in message.changes if c.action == "changed")
         removed = sum(1 for c in message.changes if c.action == "removed")
         words = [f"{n} {w}" for n, w in ((added, "added"), (changed, "changed"), (removed, "removed")) if n]
         self.notify("Recordings " + ", ".join(words), timeout=3)
+
+    # --- verify statuses ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
+    def verify_statuses(self) -> None:
+        """Hash every file's request (all recorder versions) off the UI thread, then mark rows."""
+        from types import SimpleNamespace
+
+        from ..verify import verify_index
+
+        index = self.index
+        if index is None:
+            return
+        with self.index_lock:  # a snapshot: the watcher may commit changes meanwhile
+            snapshot = SimpleNamespace(root=index.root, summaries=dict(index.summaries), sqlite_rows=list(index.sqlite_rows))
+        self.post_message(VerifyDone(verify_index(snapshot)))
+
+    def on_verify_done(self, message: VerifyDone) -> None:
+        from ..verify import apply_statuses
+
+        report = message.report
+        self.verdicts = report.verdicts
+        apply_statuses(self.all_summaries, report)
+        counts = report.counts()
+        self.verify_counts = {k: v for k, v in counts.items() if k != "ok" and v}
+        self.apply_filter()  # is:stale and friends now match
+        if self.index is not None:
+            self.save_cache_later()
+
+    @work(thread=True, exclusive=True, group="cache", exit_on_error=False)
+    def save_cache_later(self) -> None:
+        """Persist statuses with the summaries, so the next start shows them at once."""
+        with self.index_lock:
+            if self.index is not None:
+                self.index.save_cache()
 
     # --- filtering ---------------------------------------------------------------------
 
@@ -336,7 +387,7 @@ class CassetteApp(App[int]):
         try:
             with self.index_lock:
                 index = self.index
-            content = build_detail(index, summary)
+            content = build_detail(index, summary, self.verdicts.get(summary.path))
         except Exception as exc:  # noqa: BLE001 - one bad file must never take the app down
             from ..view import Line, Span
 

@@ -67,11 +67,12 @@ def json_lines(value: object) -> list[str]:
     return out
 
 
-def build_detail(index: Index | None, summary: Summary) -> DetailContent:
+def build_detail(index: Index | None, summary: Summary, verdict=None) -> DetailContent:
+    """Everything the tabs show for one recording; `verdict` is its verify.Verdict, when known."""
     t0 = time.perf_counter()
     rec = index.load(summary) if index is not None else Recording.load(summary.path)
     content = DetailContent(summary.path, recording=rec)
-    content.info = _info_lines(rec, summary)
+    content.info = _info_lines(rec, summary, verdict)
     if rec.problem:
         problem = [Line([Span("This file is not a readable recording.", "error")]), Line([Span(safe(rec.problem), "error")])]
         content.conversation = problem
@@ -101,7 +102,7 @@ def _timeline_lines(index: Index | None, rec: Recording, summary: Summary) -> li
     return _section_lines(sections)
 
 
-def _info_lines(rec: Recording, summary: Summary) -> list[Line]:
+def _info_lines(rec: Recording, summary: Summary, verdict=None) -> list[Line]:
     rows = [
         ("path", rec.path),
         ("id", rec.id),
@@ -120,7 +121,9 @@ def _info_lines(rec: Recording, summary: Summary) -> list[Line]:
         ("tools offered", ", ".join(summary.tools) or "-"),
         ("tool calls", ", ".join(summary.tool_calls) or "-"),
         ("anomalies", ", ".join(summary.anomalies) or "-"),
-        ("verify", summary.status or "-"),
+        ("verify", (f"{verdict.status} ({verdict.algorithm})" if verdict.algorithm else verdict.status) if verdict else summary.status or "-"),
+        ("why", verdict.full_detail if verdict and verdict.full_detail else "-"),
+        ("today's hash", verdict.expected if verdict and verdict.expected else "-"),
         ("problem", summary.problem or "-"),
         ("note", rec.note or "-"),
     ]

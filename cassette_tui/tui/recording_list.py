@@ -49,11 +49,14 @@ COLUMNS = (  # name, width (0 = flexible), priority (higher survives longer on n
     ("stream", 6, 5),
     ("finish", 10, 4),
     ("tool calls", 16, 8),
+    ("verify", 8, 4.5),
     ("size", 7, 1),
 )
+VERIFY_STYLES = {"ok": Style(color="green", dim=True), "stale": Style(color="yellow", bold=True), "mismatch": Style(color="red", bold=True),
+                 "unreadable": Style(color="red"), "missing": Style(color="red"), "not-a-recording": Style(color="red")}
 MIN_TEST_WIDTH = 34
 
-SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind")
+SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind", "status")
 
 
 def sort_key(key: str):
@@ -274,7 +277,7 @@ class RecordingList(ScrollView, can_focus=True):
         cursor = index == self.cursor and self.has_focus, index == self.cursor
         if s is None:
             return ("#", row.label, row.depth, row.count, width, cursor)
-        return (s.path, s.mtime, s.size, s.problem, row.depth, width, cursor, s.path in self.marked, s.path in self.changed)
+        return (s.path, s.mtime, s.size, s.problem, s.status, row.depth, width, cursor, s.path in self.marked, s.path in self.changed)
 
     def on_focus(self) -> None:
         self.refresh()
@@ -296,7 +299,8 @@ class RecordingList(ScrollView, can_focus=True):
         text = Text(no_wrap=True, end="")
         s = row.summary
         if s is None:
-            text.append("  " * row.depth + ("▾ " if row.depth == 0 else "• ") + row.label, self.get_component_rich_style("recording-list--group"))
+            # The label is a recorded test id: inert like every cell.
+            text.append("  " * row.depth + ("▾ " if row.depth == 0 else "• ") + safe(row.label).replace("\n", " ").replace("\t", " "), self.get_component_rich_style("recording-list--group"))
             text.append(f"  {row.count}", self.get_component_rich_style("recording-list--dim"))
         else:
             widths = self._column_widths(width)
@@ -316,6 +320,7 @@ class RecordingList(ScrollView, can_focus=True):
                 (str(s.chunks) if s.streaming else "no", dim if not s.streaming else Style()),
                 (s.finish_reason or ("-" if s.kind in ("chat", "completion") and not s.problem else ""), Style(color="dark_orange") if s.finish_reason in ("length", "max_tokens", "MAX_TOKENS") else Style()),
                 (", ".join(s.tool_calls), Style(color="yellow", bold=True)),
+                (s.status or "", VERIFY_STYLES.get(s.status or "", dim)),
                 (human_size(s.size), dim),
             ]
             if s.problem:
@@ -323,7 +328,7 @@ class RecordingList(ScrollView, can_focus=True):
             for col, ((value, style), w) in enumerate(zip(cells, widths)):
                 if not w:
                     continue
-                value = safe(value).replace("\n", " ")
+                value = safe(value).replace("\n", " ").replace("\t", " ")  # a raw tab would jump the terminal's cursor
                 if len(value) > w:
                     value = middle_ellipsis(value, w) if col == 2 else value[: max(0, w - 1)] + "…"
                 text.append(value.ljust(w) + " ", style)

@@ -21,6 +21,7 @@ LABELS = {
     "mtime": "modified time (newest last)",
     "finish": "finish reason",
     "kind": "kind",
+    "status": "verify status",
 }
 
 
