@@ -14,6 +14,7 @@ from .index import Index, RefError
 from .jsonio import dumps_line
 from .model import Summary
 from .recording import Recording
+from .rich_reports import print_changes, print_explanation, print_git_report, short_test, shown_path
 
 COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff")
 EXIT_USAGE = 2
@@ -21,12 +22,6 @@ EXIT_USAGE = 2
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
-
-
-def short_test(test_id: str | None) -> str:
-    if not test_id:
-        return ""
-    return test_id.removeprefix("tests/integration/")
 
 
 def human_size(n: int) -> str:
@@ -292,11 +287,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
 STATUS_STYLES = {"ok": "green", "stale": "yellow", "mismatch": "bold red", "unreadable": "bold red", "not-a-recording": "magenta", "unverifiable": "dim", "missing": "red"}
 
 
-def shown_path(directory: str | None, rel: str) -> str:
-    """A recording's path as the user typed the directory: DIR/rel (or rel under the current directory)."""
-    return str(Path(directory) / rel) if directory is not None else rel
-
-
 def verify_json(verdict: Any, directory: str | None) -> dict[str, Any]:
     d = verdict.to_json()
     d["path"] = shown_path(directory, d["path"])
@@ -411,71 +401,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str | None) -> None:
-    from rich.text import Text
-
-    from .diff import MISSING
-    from .explain import UNKNOWN_TEST_FOLDER, string_window
-    from .view import safe
-
-    m = ex.miss
-    title = Text(f"Miss {n} of {total}" if total > 1 else "Miss", "bold")
-    if m.line:
-        title.append(f"  (line {m.line}" + (f", seen {m.count} times" if m.count > 1 else "") + ")", "dim")
-    console.print(title)
-    what = m.tool or " ".join(x for x in (m.method, m.url or m.endpoint) if x) or "(the request is not in the message)"
-    console.print(Text("  request  ") + Text(safe(what)) + (Text(f"  model {safe(m.model)}", "yellow") if m.model else Text("")))
-    if m.hash:
-        console.print(Text("  hash     ") + Text(safe(m.hash), "magenta"))
-    if m.test_id:
-        console.print(Text("  test     ") + Text(safe(m.test_id), "green"))
-    if m.source:
-        console.print(Text("  live     ") + Text(safe(m.source)) + Text("  (the re-recorded request)", "dim"))
-    elif m.live_from:
-        console.print(Text("  live     ") + Text(safe(shown_path(directory, m.live_from))) + Text("  (its request hashes to the missed hash)", "dim"))
-    console.print(Text("  replay looked in:", "bold"))
-    for k, lk in enumerate(ex.looked, 1):
-        state = "found now" if lk.found else ("no such file" if lk.exists else "folder not under the directory")
-        line = Text(f"    {k}. {lk.role}: ") + Text(safe(lk.folder))
-        if lk.folder == UNKNOWN_TEST_FOLDER:
-            console.print(line)
-            continue
-        if lk.file:
-            line.append("/" + safe(lk.file if len(lk.file) < 30 else lk.file[:16] + "…json"), "dim")
-        line.append(f"  ({state})", "green" if lk.found else "dim")
-        console.print(line)
-    console.print(Text("  verdict: ", "bold") + Text(safe(ex.verdict), "bold yellow"))
-    if ex.candidates:
-        console.print(Text("  nearest recordings:", "bold"))
-        for k, c in enumerate(ex.candidates, 1):
-            same = [w for w, ok in (("test id", c.same_test_id), ("endpoint", c.same_endpoint), ("model", c.same_model)) if ok]
-            info = ("same " + ", ".join(same)) if same else "nothing in common but the kind"
-            if c.differences is not None:
-                info += f"; {c.differences} difference{'s' if c.differences != 1 else ''}"
-            if c.status and c.status != "ok":
-                info += f"; {c.status}" + (f" ({c.algorithm})" if c.algorithm else "")
-            console.print(Text(f"    {k}. ") + Text(safe(shown_path(directory, c.path)), "magenta") + Text(f"  {info}", "dim"))
-    if ex.changes:
-        console.print(Text("  differences from the nearest (recorded -> live):", "bold"))
-        for ch in ex.changes[:40]:
-            console.print(Text("    ") + Text(safe(ch.path), "cyan"))
-            a, b = ch.a, ch.b
-            if isinstance(a, str) and isinstance(b, str):
-                a, b = string_window(a, b)
-                ra, rb = dumps_line(a), dumps_line(b)
-            else:
-                ra = "(absent)" if a is MISSING else dumps_line(a)
-                rb = "(absent)" if b is MISSING else dumps_line(b)
-            console.print(Text("      recorded: ", "dim") + Text(safe(clip(ra)), "red"))
-            console.print(Text("      live:     ", "dim") + Text(safe(clip(rb)), "green"))
-        if len(ex.changes) > 40:
-            console.print(Text(f"    … {len(ex.changes) - 40} more (--json has them all)", "dim"))
-
-
-def clip(s: str, limit: int = 160) -> str:
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
 # --- diff -------------------------------------------------------------------------------
 
 
@@ -514,31 +439,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_changes(console: Any, title: str, changes: list[Any], indent: str = "", limit: int = 60) -> None:
-    from rich.text import Text
-
-    from .diff import describe_value
-    from .explain import string_window
-    from .view import safe
-
-    if not changes:
-        console.print(Text(f"{indent}{title}: same", "dim"))
-        return
-    console.print(Text(f"{indent}{title}: {len(changes)} difference{'s' if len(changes) != 1 else ''}", "bold"))
-    for ch in changes[:limit]:
-        a, b = ch.a, ch.b
-        if isinstance(a, str) and isinstance(b, str):
-            a, b = string_window(a, b)
-        line = Text(f"{indent}  ") + Text(safe(ch.path), "cyan") + Text(f"  {ch.kind}", "dim")
-        console.print(line)
-        if ch.kind != "added":
-            console.print(Text(f"{indent}    - ", "red") + Text(safe(describe_value(a, 150)), "red"))
-        if ch.kind != "removed":
-            console.print(Text(f"{indent}    + ", "green") + Text(safe(describe_value(b, 150)), "green"))
-    if len(changes) > limit:
-        console.print(Text(f"{indent}  … {len(changes) - limit} more (--json has them all)", "dim"))
-
-
 def diff_git(args: argparse.Namespace, directory: str) -> int:
     from .gitdiff import GitError, git_changes
 
@@ -556,30 +456,9 @@ def diff_git(args: argparse.Namespace, directory: str) -> int:
         sys.stdout.write(report.markdown() + "\n")
         return 0
     from rich.console import Console
-    from rich.text import Text
-
-    from .view import safe
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-    console.print(Text(safe(report.headline()), "bold"))
-    styles = {"re-recorded": "yellow", "changed": "cyan", "added": "green", "removed": "red"}
-    for c in report.changes:
-        console.print()
-        head = Text(f"{c.status:<12}", styles[c.status])
-        if c.old_path and c.old_path != c.path:
-            head += Text(safe(c.old_path), "red") + Text(" -> ") + Text(safe(c.path), "green")
-        else:
-            head += Text(safe(c.path))
-        console.print(head)
-        if c.test_id:
-            console.print(Text("  test  ", "dim") + Text(safe(short_test(c.test_id)), "green"))
-        console.print(Text("  ") + Text(safe(c.summary)))
-        if c.diff is not None and not c.diff.same:
-            print_changes(console, "request", c.diff.request, indent="  ", limit=12)
-            print_changes(console, "response", c.diff.response, indent="  ", limit=12)
-    if report.other_files:
-        console.print()
-        console.print(Text("other changed files: ", "dim") + Text(safe(", ".join(report.other_files))))
+    print_git_report(console, report)
     return 0
 
 

@@ -303,3 +303,64 @@ async def test_verify_status_column_and_is_filter(demo_copy):
         await pilot.press("slash", *"is:stale", "enter")
         await settle(app, pilot)
         assert sorted(list_paths(app)) == ["recordings/responses/04172112ffbb.json", "recordings/responses/84cab42e1f5c.json"]
+
+
+async def test_explain_screen_ranks_the_original_and_names_the_changed_path(demo_copy, tmp_path):
+    from textual.widgets import TextArea
+
+    from cassette_tui.hashing import NEWEST, request_hash
+    from cassette_tui.tui.lines_view import LinesView
+    from cassette_tui.tui.report_screens import ExplainScreen
+
+    original = demo_copy / "responses" / "recordings" / f"{GPT4O}.json"
+    live = json.loads(original.read_text())
+    live["request"]["body"]["tools"][1]["function"]["description"] += " (edited)"
+    live_path = tmp_path / f"{request_hash(live, NEWEST)}.json"
+    live_path.write_text(json.dumps(live))
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen)
+        app.screen.query_one(TextArea).text = str(live_path)
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        text = app.screen.query_one(LinesView).plain_text()
+        assert "body.tools[1].function.description" in text
+        nearest = text.split("nearest recordings:")[1].splitlines()[1]
+        assert GPT4O in nearest
+        # A pasted log with no miss in it says so instead of failing.
+        app.screen.query_one(TextArea).text = "all tests passed"
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert "No replay-miss message" in app.screen.query_one(LinesView).plain_text()
+
+
+async def test_git_review_lists_changes_since_head(demo_copy):
+    import subprocess
+
+    from cassette_tui.tui.lines_view import LinesView
+    from cassette_tui.tui.report_screens import GitReviewScreen
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=demo_copy, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "recordings")
+    changed = demo_copy / "responses" / "recordings" / f"{GPT4O}.json"
+    data = json.loads(changed.read_text())
+    data["request"]["body"]["temperature"] = 0.5
+    changed.write_text(json.dumps(data))
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, GitReviewScreen)
+        text = app.screen.query_one(LinesView).plain_text()
+        assert "changed" in text and GPT4O in text
+        assert "body.temperature" in text

@@ -22,6 +22,7 @@ from .detail import DetailContent, DetailPane, build_detail
 from .recording_list import SORT_KEYS, RecordingList
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
+WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
 
@@ -83,6 +84,8 @@ class CassetteApp(App[int]):
         Binding("F", "toggle_follow", "Follow", id="follow"),
         Binding("y", "copy", "Copy", id="copy"),
         Binding("z", "cycle_layout", "Layout", id="layout"),
+        Binding("e", "explain", "Explain", id="explain"),
+        Binding("r", "git_review", "Git review", id="git-review"),
         Binding("1", "tab('conversation')", "Conversation", show=False, id="tab-conversation"),
         Binding("2", "tab('stream')", "Stream", show=False, id="tab-stream"),
         Binding("3", "tab('timeline')", "Timeline", show=False, id="tab-timeline"),
@@ -128,6 +131,7 @@ class CassetteApp(App[int]):
         self.watching = False
         self.detail_path: str | None = None
         self.verdicts: dict = {}
+        self._hash_table = None
         self.verify_counts: dict[str, int] = {}
         self._verify_timer = None
         self._pending_detail: Summary | None = None
@@ -223,9 +227,20 @@ class CassetteApp(App[int]):
 
         self.watching = True
         self._update_status()
+        reconciled = False
         try:
-            async for batch in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, recursive=True, ignore_permission_denied=True):
-                paths = sorted({path for _change, path in batch if path.endswith(".json")})
+            # yield_on_timeout: the first (possibly empty) batch comes as soon as the watcher
+            # is up, so files written between the scan's listing and then are caught below.
+            async for batch in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, recursive=True, ignore_permission_denied=True,
+                                      rust_timeout=WATCH_QUIET_MS, yield_on_timeout=True):
+                if not reconciled:
+                    reconciled = True
+                    changes, summaries = await asyncio.to_thread(self._reconcile)
+                    if changes:
+                        self.post_message(IndexChanged(changes, summaries))
+                # Every path, not only *.json: a folder made or moved in brings no event for
+                # the files already inside it, and one moved out none for those it takes along.
+                paths = sorted({path for _change, path in batch})
                 if not paths:
                     continue
                 changes, summaries = await asyncio.to_thread(self._refresh_paths, paths)
@@ -241,7 +256,16 @@ class CassetteApp(App[int]):
         index = self.index
         if index is None:
             return [], []
-        changes = [c for c in map(index.probe, paths) if c is not None]
+        return self._commit(index, index.probe_tree(paths))
+
+    def _reconcile(self) -> tuple[list[Change], list[Summary]]:
+        """Whatever changed with no event to say so (before the watcher started): a listing finds it."""
+        index = self.index
+        if index is None:
+            return [], []
+        return self._commit(index, index.reconcile())
+
+    def _commit(self, index: Index, changes: list[Change]) -> tuple[list[Change], list[Summary]]:
         if not changes:
             return [], []
         with self.index_lock:
@@ -269,6 +293,7 @@ class CassetteApp(App[int]):
         if current and any(c.path == current and c.action == "changed" for c in message.changes):
             self.detail_path = None  # force a reload of the changed recording
             self.load_detail_for(lst.current)
+        self._hash_table = None  # explain must see the new files
         if self._verify_timer is not None:
             self._verify_timer.stop()
         self._verify_timer = self.set_timer(VERIFY_AFTER_CHANGES, self.verify_statuses)
@@ -506,6 +531,25 @@ class CassetteApp(App[int]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(DetailPane).active = tab
+
+    def action_explain(self) -> None:
+        from .report_screens import ExplainScreen
+
+        self.push_screen(ExplainScreen())
+
+    def action_git_review(self) -> None:
+        from .report_screens import GitReviewScreen
+
+        self.push_screen(GitReviewScreen())
+
+    def hash_table(self):
+        """Every recording's request hashes (all versions), built once per index state (thread-safe)."""
+        from ..explain import HashTable
+
+        with self.index_lock:
+            if self._hash_table is None and self.index is not None:
+                self._hash_table = HashTable(self.index)
+            return self._hash_table
 
     def action_help(self) -> None:
         from .help_screen import HelpScreen

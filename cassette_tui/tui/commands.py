@@ -22,6 +22,8 @@ class CassetteCommands(Provider):
             ("Follow newest", "Jump to recordings as they are written (F)", app.action_toggle_follow),
             ("Copy as JSON", "The request (Request tab) or the reassembled response (y)", app.action_copy),
             ("Change layout", "Side by side, list only, detail only (z)", app.action_cycle_layout),
+            ("Explain a replay miss", "Paste a CI log line, a hash or a path (e)", app.action_explain),
+            ("Review changes since a git ref", "Added, removed, changed and re-recorded recordings (r)", app.action_git_review),
             ("Re-index directory", "Scan the directory again", app.action_reload),
             ("Keys and query help", "Every binding and the query language (?)", app.action_help),
         ]
