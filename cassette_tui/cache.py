@@ -73,14 +73,31 @@ def save(root: Path, entries: dict[str, tuple[int, int, Summary]]) -> None:
         "entries": {rel: [size, mtime_ns, s.to_cache()] for rel, (size, mtime_ns, s) in entries.items()},
     }
     try:
+        data = orjson.dumps(payload)
+    except TypeError:
+        # A name that is not UTF-8, or recorded text with a lone surrogate: orjson
+        # refuses the row. Leave such rows out (they are re-read next time), keep the rest.
+        payload["entries"] = {rel: row for rel, row in payload["entries"].items() if _encodes([rel, row])}
+        if not _encodes(payload):
+            return
+        data = orjson.dumps(payload)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(orjson.dumps(payload))
+                f.write(data)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
     except OSError:
         pass
+
+
+def _encodes(value: object) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True

@@ -25,6 +25,8 @@ from . import cache as summary_cache
 from .model import Summary
 from .recording import Recording, era_of, is_io_problem
 
+VANISHED = "file not found"   # Recording.load's problem for a path gone since it was listed
+
 # Directories never worth descending into when looking for recordings.
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
 
@@ -112,6 +114,9 @@ class Index:
                 to_read.append((rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), st.st_size))
         stats.files, stats.read, stats.cached = len(listing), len(to_read), len(listing) - len(to_read)
         for rel, summary in summarize_files(str(self.root), to_read, progress, workers):
+            if summary.problem and summary.problem.startswith(VANISHED):
+                del fresh[rel]  # deleted between listing and reading: it is simply not there
+                continue
             size, mtime_ns, _ = fresh[rel]
             fresh[rel] = (size, mtime_ns, summary)
         summaries = {rel: row[2] for rel, row in fresh.items()}
@@ -128,14 +133,15 @@ class Index:
         self.stats = stats
         return self
 
-    def _walk(self, stats: ScanStats, sqlite_files: list[str]) -> Iterator[tuple[str, os.stat_result]]:
+    def _walk(self, stats: ScanStats, sqlite_files: list[str], start: str | None = None) -> Iterator[tuple[str, os.stat_result]]:
         """Yield (relative path, stat) of candidate files; survive loops, vanished and unreadable dirs.
 
         Order is unspecified (the caller sorts); directory symlinks are followed once.
+        `start` (a folder under the root) walks only that part of the tree.
         """
         seen_dirs: set[tuple[int, int]] = set()
         root = str(self.root)
-        stack = [root]
+        stack = [start or root]
         root_len = len(root) + 1
         only_recordings = self.recordings_only
         while stack:
@@ -192,7 +198,7 @@ class Index:
             abs_path = self.root / abs_path
         try:
             rel = abs_path.resolve().relative_to(self.root).as_posix() if abs_path.exists() else abs_path.relative_to(self.root).as_posix()
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop (RuntimeError before 3.13)
             return None
         if not rel.endswith(".json") or any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")[:-1]):
             return None
@@ -209,19 +215,75 @@ class Index:
         if old is not None and old.size == st.st_size and old.mtime == st.st_mtime and not old.problem:
             return None
         summary = Recording.load(abs_path).summary(rel, era_of(str(abs_path)))
+        if summary.problem and summary.problem.startswith(VANISHED):
+            # Deleted between the stat and the read: the deletion's own event may already be spent.
+            return Change("removed", rel, old) if old is not None else None
         return Change("added" if old is None else "changed", rel, summary)
 
+    def probe_tree(self, paths: list[str]) -> list[Change]:
+        """What `refresh` would change for paths reported by a watcher, folders included.
+
+        A folder created (or moved in) may hold files made before the watcher saw it,
+        which have no event of their own: its files are probed too. A folder gone (or
+        moved out) takes every indexed file under it along.
+        """
+        files: dict[str, None] = {}
+        gone: list[str] = []
+        for path in paths:
+            abs_path = Path(path) if Path(path).is_absolute() else self.root / path
+            try:
+                parts = abs_path.relative_to(self.root).parts
+            except ValueError:
+                continue
+            if any(part in SKIP_DIRS or part.startswith(".") for part in parts[:-1]) or not parts:
+                continue
+            if os.path.isdir(abs_path):
+                if parts[-1] not in SKIP_DIRS and not parts[-1].startswith("."):
+                    files.update((str(self.root / rel), None) for rel, _st in self._walk(ScanStats(), [], str(abs_path)))
+            elif not os.path.lexists(abs_path):
+                gone.append("/".join(parts) + "/")
+            if path.endswith(".json"):
+                files[str(abs_path)] = None  # a file, or a folder named *.json that was a file before
+        changes = [c for c in map(self.probe, files) if c is not None]
+        if gone:
+            prefixes = tuple(gone)
+            probed = {c.path for c in changes}
+            changes += [Change("removed", rel, s) for rel, s in self.summaries.items() if rel.startswith(prefixes) and rel not in probed and not os.path.lexists(self.root / rel)]
+        return changes
+
+    def reconcile(self) -> list[Change]:
+        """The changes that make the index match the tree now: a listing and a stat per file.
+
+        For what no watcher reported: files written before it started, or events it dropped.
+        """
+        listing = dict(self._walk(ScanStats(), []))
+        changes = []
+        for rel, st in listing.items():
+            old = self.summaries.get(rel)
+            if old is None or old.size != st.st_size or old.mtime != st.st_mtime or old.problem:
+                change = self.probe(self.root / rel)
+                if change is not None:
+                    changes.append(change)
+        for rel, old in self.summaries.items():
+            if rel not in listing and not (old.problem and old.problem.startswith("listed in index.sqlite")):
+                changes.append(Change("removed", rel, old))
+        return changes
+
     def apply(self, changes: list[Change]) -> None:
-        """Commit probed changes; the path order is restored once per batch, not per file."""
+        """Commit probed changes; the path order is restored once per batch, not per file.
+
+        Copy-on-write: a reader iterating the old mapping in another thread (the detail's
+        timeline, a cache save) never sees it change size under it.
+        """
+        summaries = dict(self.summaries)
         added = False
         for change in changes:
             if change.action == "removed":
-                self.summaries.pop(change.path, None)
+                summaries.pop(change.path, None)
             elif change.summary is not None:
-                added = added or change.path not in self.summaries
-                self.summaries[change.path] = change.summary
-        if added:
-            self.summaries = dict(sorted(self.summaries.items()))
+                added = added or change.path not in summaries
+                summaries[change.path] = change.summary
+        self.summaries = dict(sorted(summaries.items())) if added else summaries
 
     def save_cache(self) -> None:
         """Persist the current summaries (after live updates) so the next start is warm."""
@@ -255,7 +317,7 @@ class Index:
         for p in (candidate, self.root / ref):
             try:
                 rel = p.resolve().relative_to(self.root).as_posix()
-            except (ValueError, OSError):
+            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (before 3.13)
                 continue
             if rel in self.summaries:
                 return self.summaries[rel]

@@ -33,6 +33,9 @@ def loads(data: bytes) -> tuple[Any, str | None]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if exc.end == len(data) and "end of data" in str(exc.reason):
+            # A writer stopped inside a multi-byte character: the file is cut, not mis-encoded.
+            raise JSONProblem(f"truncated JSON (ends early, inside a character, {len(data)} bytes)") from None
         raise JSONProblem(f"not UTF-8 text (bad byte at offset {exc.start})") from None
     try:
         value = json.loads(text)
@@ -40,6 +43,9 @@ def loads(data: bytes) -> tuple[Any, str | None]:
         raise JSONProblem("JSON nested too deeply to read") from None
     except ValueError:
         raise JSONProblem(_describe(first_error, len(data))) from None
+    if "surrogate" in first_error:
+        # orjson refuses "\ud800"-style escapes that pair with nothing; the stdlib keeps them.
+        return value, "contains unpaired UTF-16 surrogate escapes (not text; shown as \\udXXX)"
     return value, "contains NaN or Infinity, which JSON does not allow"
 
 
@@ -80,6 +86,8 @@ def dumps_line(value: Any) -> str:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
         try:
-            return json.dumps(value, ensure_ascii=False, default=str)
+            # ASCII: a lone surrogate (from a "\udc80" escape or a non-UTF-8 file name)
+            # stays an escape, where raw it could not be written to a UTF-8 stdout.
+            return json.dumps(value, ensure_ascii=True, default=str)
         except RecursionError:
             return TOO_DEEP

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from typing import Any
 from urllib.parse import urlparse
 
@@ -145,10 +146,18 @@ class Recording:
     def load(cls, path: str | os.PathLike[str]) -> Recording:
         p = os.fspath(path)
         try:
-            st = os.stat(p)
-            if st.st_size > MAX_FILE_BYTES:
-                return cls(None, p, problem=f"too large to read ({st.st_size / 2**20:.0f} MiB)", size=st.st_size, mtime=st.st_mtime)
-            with open(p, "rb") as f:
+            # Non-blocking, and checked on the open descriptor: a FIFO named *.json (or a
+            # file swapped for one after listing) must not hang the reader, and size and
+            # mtime then describe the very file read, not whatever was at the path before.
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+            with open(fd, "rb") as f:
+                st = os.fstat(fd)
+                if stat.S_ISDIR(st.st_mode):
+                    return cls(None, p, problem="is a directory")
+                if not stat.S_ISREG(st.st_mode):
+                    return cls(None, p, problem="not a regular file (a FIFO, socket or device)")
+                if st.st_size > MAX_FILE_BYTES:
+                    return cls(None, p, problem=f"too large to read ({st.st_size / 2**20:.0f} MiB)", size=st.st_size, mtime=st.st_mtime)
                 raw = f.read()
         except FileNotFoundError:
             return cls(None, p, problem="file not found (it may have been removed)")

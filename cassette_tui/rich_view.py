@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from rich.console import Group
 from rich.text import Text
 
-from .view import Line, Section
+from .view import Line, Section, safe
 
 STYLES = {
     "title": "bold",
@@ -41,16 +41,17 @@ def line_text(line: Line) -> Text:
     text = Text(" " * line.indent if line.indent else "")
     for span in line.spans:
         if span.text:
-            text.append(span.text, STYLES.get(span.style, span.style or ""))
+            # safe() again, as html_view does: a span a builder forgot stays inert (it is idempotent).
+            text.append(safe(span.text), STYLES.get(span.style, span.style or ""))
     return text
 
 
 def section_renderable(section: Section, show_title: bool = True) -> Group:
     parts: list[Text] = []
     if show_title and section.title:
-        title = Text(section.title, STYLES.get(section.style, "bold"))
+        title = Text(safe(section.title), STYLES.get(section.style, "bold"))
         if section.note:
-            title.append(f"  {section.note}", "dim")
+            title.append(f"  {safe(section.note)}", "dim")
         parts.append(title)
     parts.extend(line_text(line) for line in section.lines)
     return Group(*parts)

@@ -18,8 +18,15 @@ from .recording import Recording
 from .timeline import Turn, recording_timeline
 
 # C0 controls (but tab and newline), DEL and C1 controls: shown as visible escapes.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates too (a "\udc80" JSON escape, a file name that is not UTF-8):
+# no terminal, pipe or notebook can encode them, so printing one would raise.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _NAMED = {"\x1b": "␛", "\r": "\\r", "\x07": "\\a", "\x08": "\\b"}
+
+
+def _visible(m: re.Match[str]) -> str:
+    c = m.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
 
 
 def safe(text: Any) -> str:
@@ -27,7 +34,7 @@ def safe(text: Any) -> str:
     s = text if isinstance(text, str) else str(text)
     if _CONTROL.search(s) is None:
         return s
-    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), s)
+    return _CONTROL.sub(_visible, s)
 
 
 @dataclass(slots=True)
@@ -77,26 +84,28 @@ TEXT_LIMIT = 20_000   # characters of one message shown before clipping (faces o
 
 
 def _step_lines(section: Section, step: Any, limit: int | None = TEXT_LIMIT) -> None:
-    role_style = ROLE_STYLE.get(step.role, "")
+    # A role is recorded text like any other: of any JSON type, and possibly hostile.
+    role = safe(step.role if isinstance(step.role, str) else str(step.role))
+    role_style = ROLE_STYLE.get(role, "")
     marker = "▶ " if step.new else ""
     if step.kind == "tool_call":
-        section.add((marker, "new"), (f"{step.role} ", role_style), ("calls ", "dim"), (safe(step.name or "?"), "toolname"), (f"  {safe(step.call_id)}" if step.call_id else "", "dim"))
+        section.add((marker, "new"), (f"{role} ", role_style), ("calls ", "dim"), (safe(step.name or "?"), "toolname"), (f"  {safe(step.call_id)}" if step.call_id else "", "dim"))
         section.text(pretty_arguments(step.text), "args", indent=4, limit=limit)
     elif step.kind == "tool_result":
         section.add((marker, "new"), ("tool result", "tool"), (f" from {safe(step.name)}" if step.name else "", "toolname"), (f"  {safe(step.call_id)}" if step.call_id else "", "dim"))
         section.text(pretty_arguments(step.text) if step.text.lstrip().startswith(("{", "[")) else step.text, "", indent=4, limit=limit)
     elif step.kind == "reasoning":
-        section.add((marker, "new"), (f"{step.role} ", role_style), ("reasoning", "reasoning"))
+        section.add((marker, "new"), (f"{role} ", role_style), ("reasoning", "reasoning"))
         section.text(step.text, "reasoning", indent=4, limit=limit)
     elif step.kind == "image":
-        section.add((marker, "new"), (f"{step.role} ", role_style), (safe(step.text), "dim"))
+        section.add((marker, "new"), (f"{role} ", role_style), (safe(step.text), "dim"))
     elif step.kind == "error":
         section.add((marker, "new"), ("error ", "error"))
         section.text(step.text, "error", indent=4, limit=limit)
     elif step.kind == "output":
         section.add((marker, "new"), ("output ", "assistant"), (safe(step.text), ""))
     else:
-        section.add((marker, "new"), (step.role, role_style))
+        section.add((marker, "new"), (role, role_style))
         section.text(step.text if step.text else "(empty)", "" if step.text else "dim", indent=4, limit=limit)
 
 
@@ -143,7 +152,8 @@ def tools_section(rec: Recording) -> Section | None:
     s = Section("Tools offered", folded=True, style="title", note=f"{len(tools)}")
     for name, schema in tools.items():
         props = schema.get("properties") if isinstance(schema, dict) else None
-        required = set(schema.get("required") or ()) if isinstance(schema, dict) else set()
+        required = schema.get("required") if isinstance(schema, dict) else None
+        required = {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()  # any JSON type may be recorded
         params = ", ".join(f"{p}{'' if p in required else '?'}" for p in props) if isinstance(props, dict) else ""
         s.add(("• ", "dim"), (safe(name), "toolname"), (f"({safe(params)})", "dim"))
     return s
@@ -156,7 +166,7 @@ def response_section(result: Result, limit: int | None = TEXT_LIMIT) -> Section:
         s.add(("recorded error ", "error"), (safe(" ".join(str(err.get(k)) for k in ("category", "type", "status_code") if err.get(k))), "error"))
         s.text(str(err.get("message") or ""), "error", indent=4, limit=limit)
     for choice in result.choices:
-        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant")), ("  finish ", "dim"), (safe(choice.finish_reason or "none"), "warn" if not choice.finish_reason or choice.finish_reason in ("length", "max_tokens", "MAX_TOKENS") else "value"))
+        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(choice.finish_reason or "none"), "warn" if not choice.finish_reason or choice.finish_reason in ("length", "max_tokens", "MAX_TOKENS") else "value"))
         del head
         if choice.reasoning:
             s.add(("reasoning", "reasoning"), indent=2)
@@ -175,7 +185,9 @@ def response_section(result: Result, limit: int | None = TEXT_LIMIT) -> Section:
     return s
 
 
-def usage_line(usage: dict[str, Any]) -> str:
+def usage_line(usage: Any) -> str:
+    if not isinstance(usage, dict):  # recorded usage of another JSON type: shown as it is
+        return dumps_pretty(usage)
     parts = [f"{k.replace('_tokens', '').replace('_token_count', '')} {v}" for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return ", ".join(parts) if parts else dumps_pretty(usage)
 
