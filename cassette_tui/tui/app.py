@@ -25,6 +25,7 @@ WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of th
 WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
+VERIFY_AFTER_FIRST_PAINT = 0.3  # seconds after the list first shows before the verify pass starts
 
 
 class IndexReady(Message):
@@ -54,9 +55,9 @@ class DetailReady(Message):
 
 
 class VerifyDone(Message):
-    def __init__(self, report) -> None:
+    def __init__(self, verdicts: dict) -> None:
         super().__init__()
-        self.report = report
+        self.verdicts = verdicts   # path -> verdict (status, algorithm, expected, full_detail)
 
 
 class ScanProgress(Message):
@@ -219,7 +220,8 @@ class CassetteApp(App[int]):
             self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
         if self.watch_enabled:
             self.watch_files()
-        self.verify_statuses()
+        # Hashing every file holds the GIL for a while: let the first frames out first.
+        self._verify_timer = self.set_timer(VERIFY_AFTER_FIRST_PAINT, self._start_verify)
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_files(self) -> None:
@@ -296,7 +298,7 @@ class CassetteApp(App[int]):
         self._hash_table = None  # explain must see the new files
         if self._verify_timer is not None:
             self._verify_timer.stop()
-        self._verify_timer = self.set_timer(VERIFY_AFTER_CHANGES, self.verify_statuses)
+        self._verify_timer = self.set_timer(VERIFY_AFTER_CHANGES, self._start_verify)
         added = sum(1 for c in message.changes if c.action == "added")
         changed = sum(1 for c in message.changes if c.action == "changed")
         removed = sum(1 for c in message.changes if c.action == "removed")
@@ -305,28 +307,74 @@ class CassetteApp(App[int]):
 
     # --- verify statuses ---------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
-    def verify_statuses(self) -> None:
-        """Hash every file's request (all recorder versions) off the UI thread, then mark rows."""
+    def _start_verify(self) -> None:
+        self._verify_timer = None
+        self.verify_statuses()
+
+    def pending_work(self) -> bool:
+        """Work scheduled on a timer that no worker shows yet (for tests and scripts that wait)."""
+        return self._verify_timer is not None or self._detail_timer is not None
+
+    @work(exclusive=True, group="verify", exit_on_error=False)
+    async def verify_statuses(self) -> None:
+        """Hash every file's request (all recorder versions) and mark rows ok/stale/mismatch.
+
+        It runs as `cassette-tui verify --json` in a child process: hashing a whole
+        tree is CPU-bound Python, and in a thread it would hold the GIL that
+        keystrokes and the detail pane need. The child uses the other core.
+        """
+        verdicts = await self._verify_in_child()
+        if verdicts is None:  # no child process possible: do it here, off the UI thread
+            verdicts = await asyncio.to_thread(self._verify_in_thread)
+        if verdicts is not None:
+            self.post_message(VerifyDone(verdicts))
+
+    async def _verify_in_child(self) -> dict | None:
+        import sys
+        from types import SimpleNamespace
+
+        import orjson
+
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "cassette_tui", "verify", ".", "--json",
+                cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+            )
+            out, _ = await proc.communicate()
+        except (OSError, ValueError):
+            return None
+        if proc.returncode not in (0, 1):  # 1 only says something is stale
+            return None
+        verdicts = {}
+        for line in out.splitlines():
+            try:
+                d = orjson.loads(line)
+                verdicts[d["path"]] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                return None
+        return verdicts
+
+    def _verify_in_thread(self) -> dict | None:
         from types import SimpleNamespace
 
         from ..verify import verify_index
 
         index = self.index
         if index is None:
-            return
+            return None
         with self.index_lock:  # a snapshot: the watcher may commit changes meanwhile
             snapshot = SimpleNamespace(root=index.root, summaries=dict(index.summaries), sqlite_rows=list(index.sqlite_rows))
-        self.post_message(VerifyDone(verify_index(snapshot)))
+        return verify_index(snapshot).verdicts
 
     def on_verify_done(self, message: VerifyDone) -> None:
-        from ..verify import apply_statuses
-
-        report = message.report
-        self.verdicts = report.verdicts
-        apply_statuses(self.all_summaries, report)
-        counts = report.counts()
-        self.verify_counts = {k: v for k, v in counts.items() if k != "ok" and v}
+        self.verdicts = message.verdicts
+        counts: dict[str, int] = {}
+        for s in self.all_summaries:
+            verdict = self.verdicts.get(s.path)
+            if verdict is not None:
+                s.status = verdict.status
+                counts[verdict.status] = counts.get(verdict.status, 0) + 1
+        self.verify_counts = {k: v for k, v in counts.items() if k != "ok"}
         self.apply_filter()  # is:stale and friends now match
         if self.index is not None:
             self.save_cache_later()

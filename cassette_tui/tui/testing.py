@@ -15,8 +15,11 @@ async def settle(pilot: Pilot) -> None:
     (and never an empty list: `wait_for_complete([])` waits for all of them).
     """
     app = pilot.app
+    pending = getattr(app, "pending_work", lambda: False)
     for _ in range(3):
         await pilot.pause()
+        while pending():  # timers that will start workers (the verify pass after first paint)
+            await pilot.pause(0.02)
         busy = [w for w in app.workers if w.group != "watch"]
         if busy:
             await app.workers.wait_for_complete(busy)
