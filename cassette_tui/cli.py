@@ -78,15 +78,20 @@ def sort_summaries(rows: list[Summary], key: str, reverse: bool = False) -> list
     return sorted(rows, key=k, reverse=reverse)
 
 
-def cmd_ls(args: argparse.Namespace) -> int:
+def parse_query_words(words: list[str]) -> tuple[str, Any]:
+    """The query typed as separate shell words, parsed; a malformed one is a CLIError."""
     from .query import QueryError, parse
 
-    idx = open_index(args.dir, use_cache=not args.no_cache)
-    text = " ".join(args.query)
+    text = " ".join(words)
     try:
-        query = parse(text)
+        return text, parse(text)
     except QueryError as exc:
         raise CLIError(query_error_text(text, exc)) from None
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    text, query = parse_query_words(args.query)
+    idx = open_index(args.dir, use_cache=not args.no_cache)
     if "is:" in text.lower():  # the verify status is only known once verified
         from .verify import apply_statuses, verify_index
 
@@ -233,14 +238,8 @@ def stats_of(rows: list[Summary]) -> dict[str, Any]:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .query import QueryError, parse
-
+    text, query = parse_query_words(args.query)
     idx = open_index(args.dir, use_cache=not args.no_cache)
-    text = " ".join(args.query)
-    try:
-        query = parse(text)
-    except QueryError as exc:
-        raise CLIError(query_error_text(text, exc)) from None
     from .verify import apply_statuses, verify_index
 
     report = verify_index(idx)
