@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -29,15 +28,6 @@ LS_KEYS = ["id", "path", "test_id", "kind", "endpoint", "model", "provider", "st
 SHOW_KEYS = {"id", "path", "test_id", "kind", "endpoint", "model", "provider", "streaming", "chunks", "result", "error", "anomalies", "timeline"}
 ESC = "\x1b"
 EVIL = "before\x1b[2J\x1b]52;c;aGVsbG8=\x07 [bold red]x[/] after"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    e = dict(os.environ)
-    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR"):
-        e.pop(var, None)
-    e["CASSETTE_TUI_CACHE_DIR"] = str(tmp_path / "user-cache")
-    return e
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,15 +21,6 @@ AADC_REL = f"responses/recordings/{AADC}.json"
 TURN2 = "4078aa36a9cbcb50c445a46d69fb9126952d1c85f3d413125b034730e51b6508"
 VERIFY_KEYS = ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates"]
 ESC = "\x1b"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    e = dict(os.environ)
-    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR"):
-        e.pop(var, None)
-    e["CASSETTE_TUI_CACHE_DIR"] = str(tmp_path / "user-cache")
-    return e
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ class DiffScreen(ModalScreen[None]):
 
     def refresh_diff(self) -> None:
         title = self.query_one("#diff-title", Static)
-        title.update(Text(f"diff {self.paths[0]}  ↔  {self.paths[1]}   (n: {'hide' if self.include_noise else 'show'} ids and timestamps, esc: close)"))
+        title.update(Text(f"diff {safe(self.paths[0])}  ↔  {safe(self.paths[1])}   (n: {'hide' if self.include_noise else 'show'} ids and timestamps, esc: close)"))
         view = self.query_one(LinesView)
         view.set_lines(diff_lines(self.index, *self.paths, include_noise=self.include_noise))
         view.focus()
