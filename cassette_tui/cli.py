@@ -545,7 +545,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # here, where a closed pipe is caught below, not at interpreter exit
         return code
     except CLIError as exc:
-        print(f"cassette-tui: {exc}", file=sys.stderr)
+        from .view import safe
+
+        # The message may quote a REF or file names from the tree: inert, like every other output.
+        print(f"cassette-tui: {safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # `cassette-tui ls ... | head`: stop quietly, as other Unix tools do.

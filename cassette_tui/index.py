@@ -7,6 +7,7 @@ start reads only what changed.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import pickle
@@ -218,6 +219,8 @@ class Index:
         if summary.problem and summary.problem.startswith(VANISHED):
             # Deleted between the stat and the read: the deletion's own event may already be spent.
             return Change("removed", rel, old) if old is not None else None
+        if old is not None and old.problem and dataclasses.replace(summary, status=old.status) == old:
+            return None  # a broken file read again, still the same: nothing to announce
         return Change("added" if old is None else "changed", rel, summary)
 
     def probe_tree(self, paths: list[str]) -> list[Change]:
@@ -260,7 +263,7 @@ class Index:
         changes = []
         for rel, st in listing.items():
             old = self.summaries.get(rel)
-            if old is None or old.size != st.st_size or old.mtime != st.st_mtime or old.problem:
+            if old is None or old.size != st.st_size or old.mtime != st.st_mtime or is_io_problem(old.problem):
                 change = self.probe(self.root / rel)
                 if change is not None:
                     changes.append(change)

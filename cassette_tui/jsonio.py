@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -80,10 +81,18 @@ def dumps_pretty(value: Any) -> str:
             return TOO_DEEP
 
 
+# C1 controls (U+0080..U+009F) as UTF-8: JSON encoders leave them raw, and some
+# terminals take U+009B for CSI, so --json output escapes them like C0 controls.
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
 def dumps_line(value: Any) -> str:
-    """Compact one-line JSON (for --json output)."""
+    """Compact one-line JSON (for --json output): no raw control character, even C1."""
     try:
-        return orjson.dumps(value).decode()
+        out = orjson.dumps(value)
+        if b"\xc2" in out:
+            out = _C1_UTF8.sub(lambda m: b"\\u%04x" % m.group()[1], out)
+        return out.decode()
     except (TypeError, orjson.JSONEncodeError):
         try:
             # ASCII: a lone surrogate (from a "\udc80" escape or a non-UTF-8 file name)

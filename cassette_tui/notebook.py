@@ -49,6 +49,7 @@ __all__ = ["Diff", "Recording", "Recordings", "Timeline", "View", "demo", "diff"
 
 TEXT_LIMIT = 4_000     # characters of one message shown before "… N more characters"
 TURNS_LIMIT = 200      # recordings of one test read for its timeline (as in the TUI)
+TURNS_BYTES = 16 * 1024 * 1024   # and at most this much of them (as in the TUI)
 
 class View:
     """Sections of the view model, displayed as HTML and as a plain-text transcript.
@@ -258,6 +259,13 @@ class Recordings:
                 raise err
             test_id = found[0]
         summaries = [s for s in groups[test_id] if not s.problem][:TURNS_LIMIT]
+        # A byte budget too: one 50 MB sibling must not make every recording of its test slow to show.
+        budget, kept = TURNS_BYTES, []
+        for s in summaries:
+            if s.size <= budget:
+                budget -= s.size
+                kept.append(s)
+        summaries = kept
         return Timeline(test_id, [self._load(s) for s in summaries], truncated=len(groups[test_id]) - len(summaries))
 
     # --- display ---
@@ -331,7 +339,7 @@ class Timeline(Sequence[Recording]):
         head = Section("Test", style="title", note=f"{len(self)} recordings in turn order")
         head.add(("test      ", "key"), (safe(self.test_id or "(no test id)"), "test"))
         if self.truncated:
-            head.add((f"… {self.truncated} more recordings of this test not read (unreadable, or beyond {TURNS_LIMIT})", "dim"))
+            head.add((f"… {self.truncated} more recordings of this test not read (unreadable, too large, or beyond {TURNS_LIMIT})", "dim"))
         body = turns_section(self.turns, limit=None if full else TEXT_LIMIT)
         footer = [_dim("tl[0] is turn 1's Recording; ct.diff(tl[0], tl[1]) compares two turns" + ("" if full else "; tl.show(full=True) clips nothing"))]
         return View([head, body], None, None if full else hv.MAX_LINES, "tl.show(full=True) shows them", footer)

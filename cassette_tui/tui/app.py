@@ -23,6 +23,7 @@ from .recording_list import SORT_KEYS, RecordingList
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
 WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
+WATCH_RESTART_DELAY = 0.5  # seconds before a watcher that gave up on a file name is started again
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
 VERIFY_AFTER_FIRST_PAINT = 0.3  # seconds after the list first shows before the verify pass starts
@@ -229,29 +230,37 @@ class CassetteApp(App[int]):
 
         self.watching = True
         self._update_status()
-        reconciled = False
-        try:
-            # yield_on_timeout: the first (possibly empty) batch comes as soon as the watcher
-            # is up, so files written between the scan's listing and then are caught below.
-            async for batch in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, recursive=True, ignore_permission_denied=True,
-                                      rust_timeout=WATCH_QUIET_MS, yield_on_timeout=True):
-                if not reconciled:
-                    reconciled = True
-                    changes, summaries = await asyncio.to_thread(self._reconcile)
+        while True:
+            reconciled = False
+            try:
+                # yield_on_timeout: the first (possibly empty) batch comes as soon as the watcher
+                # is up, so files written between the scan's listing and then are caught below.
+                async for batch in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, recursive=True, ignore_permission_denied=True,
+                                          rust_timeout=WATCH_QUIET_MS, yield_on_timeout=True):
+                    if not reconciled:
+                        reconciled = True
+                        changes, summaries = await asyncio.to_thread(self._reconcile)
+                        if changes:
+                            self.post_message(IndexChanged(changes, summaries))
+                    # Every path, not only *.json: a folder made or moved in brings no event for
+                    # the files already inside it, and one moved out none for those it takes along.
+                    paths = sorted({path for _change, path in batch})
+                    if not paths:
+                        continue
+                    changes, summaries = await asyncio.to_thread(self._refresh_paths, paths)
                     if changes:
                         self.post_message(IndexChanged(changes, summaries))
-                # Every path, not only *.json: a folder made or moved in brings no event for
-                # the files already inside it, and one moved out none for those it takes along.
-                paths = sorted({path for _change, path in batch})
-                if not paths:
+                return
+            except Exception as exc:  # noqa: BLE001 - a watcher failure must not take the app down
+                if _undecodable_path(exc):
+                    # watchfiles stops for good on any event (even a read) on a name that is not
+                    # UTF-8. Start a new watcher: its first batch reconciles what happened meanwhile.
+                    await asyncio.sleep(WATCH_RESTART_DELAY)
                     continue
-                changes, summaries = await asyncio.to_thread(self._refresh_paths, paths)
-                if changes:
-                    self.post_message(IndexChanged(changes, summaries))
-        except Exception as exc:  # noqa: BLE001 - a watcher failure must not take the app down
-            self.watching = False
-            self.notify(f"live reload stopped: {exc}", severity="warning")
-            self._update_status()
+                self.watching = False
+                self.notify(f"live reload stopped: {exc}", severity="warning")
+                self._update_status()
+                return
 
     def _refresh_paths(self, paths: list[str]) -> tuple[list[Change], list[Summary]]:
         """Read changed files outside the lock; commit the batch under it (runs in a thread)."""
@@ -340,9 +349,15 @@ class CassetteApp(App[int]):
                 sys.executable, "-m", "cassette_tui", "verify", ".", "--json",
                 cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
             )
-            out, _ = await proc.communicate()
         except (OSError, ValueError):
             return None
+        try:
+            out, _ = await proc.communicate()
+        except asyncio.CancelledError:  # the app is quitting or a newer pass replaced this one
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            raise
         if proc.returncode not in (0, 1):  # 1 only says something is stale
             return None
         verdicts = {}
@@ -351,7 +366,7 @@ class CassetteApp(App[int]):
                 d = orjson.loads(line)
                 verdicts[d["path"]] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
             except (orjson.JSONDecodeError, KeyError, TypeError):
-                return None
+                continue  # one odd line (a file name that is not UTF-8) must not lose the rest
         return verdicts
 
     def _verify_in_thread(self) -> dict | None:
@@ -608,6 +623,13 @@ class CassetteApp(App[int]):
         self.loading = True
         self._update_status()
         self.scan_index()
+
+
+def _undecodable_path(exc: BaseException) -> bool:
+    """Whether a watcher error (possibly inside anyio's exception group) is watchfiles' 'Unable to decode path'."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_undecodable_path(e) for e in exc.exceptions)
+    return "decode path" in str(exc)
 
 
 def _escape(text: str) -> str:

@@ -24,7 +24,13 @@ from ..view import Line, Section, Span, conversation_section, recording_sections
 from .lines_view import LinesView
 
 LINE_CLIP = 4_000          # characters of one JSON line drawn; the rest is summarized
+# Lines of one tab kept for a widget (real recordings stay far below: ~400 chunks, ~4,000 JSON
+# lines). A 100,000-chunk stream would otherwise hold millions of objects, and the garbage
+# collector's passes over them freeze the UI for a second at a time.
+JSON_LINES_LIMIT = 20_000
+STREAM_LIMIT = 20_000
 TURNS_LIMIT = 200          # recordings of one test loaded for its timeline
+TURNS_BYTES = 16 * 1024 * 1024  # and at most this much of them: a 50 MB sibling is named, not read for every row
 
 TABS = ("conversation", "stream", "timeline", "request", "response", "info")
 
@@ -60,10 +66,12 @@ def _section_lines(sections: list[Section]) -> list[Line]:
 def json_lines(value: object) -> list[str]:
     lines = dumps_pretty(value).splitlines()
     out = []
-    for line in lines:
+    for line in lines[:JSON_LINES_LIMIT]:
         if len(line) > LINE_CLIP:
             line = line[:LINE_CLIP] + f" … [{len(line) - LINE_CLIP:,} more characters; `cassette-tui show --json` prints all]"
         out.append(line)
+    if len(lines) > JSON_LINES_LIMIT:
+        out.append(f"… [{len(lines) - JSON_LINES_LIMIT:,} more lines; `cassette-tui show --json` prints all]")
     return out
 
 
@@ -82,7 +90,7 @@ def build_detail(index: Index | None, summary: Summary, verdict=None) -> DetailC
         return content
     content.conversation = _section_lines(recording_sections(rec, display_path=summary.path))
     result = rec.result
-    content.stream = stream_lines(result, limit=200_000) if result.events else [Line([Span("Not a streamed response: " + (result.output or result.stream_format), "dim")])]
+    content.stream = stream_lines(result, limit=STREAM_LIMIT) if result.events else [Line([Span("Not a streamed response: " + (result.output or result.stream_format), "dim")])]
     content.request = json_lines(rec.request)
     content.response = json_lines(rec.response)
     content.timeline = _timeline_lines(index, rec, summary)
@@ -95,8 +103,20 @@ def _timeline_lines(index: Index | None, rec: Recording, summary: Summary) -> li
     sections[0].title = "This recording"
     if index is not None and summary.test_id:
         siblings = [s for s in index.summaries.values() if s.test_id == summary.test_id and not s.problem][:TURNS_LIMIT]
-        recs = [rec if s.path == summary.path else index.load(s) for s in siblings]
-        sections.append(turns_section(test_turns(recs), current=rec.id))
+        recs, too_large, budget = [], [], TURNS_BYTES
+        for s in siblings:
+            if s.path == summary.path:
+                recs.append(rec)
+            elif s.size > budget:
+                too_large.append(s.path)
+            else:
+                budget -= s.size
+                recs.append(index.load(s))
+        turns = turns_section(test_turns(recs), current=rec.id)
+        if too_large:
+            turns.add((f"{len(too_large)} recording{'s' if len(too_large) != 1 else ''} of this test left out, too large to read for a timeline: ", "warn"),
+                      (safe(", ".join(too_large[:5])) + (" …" if len(too_large) > 5 else ""), "dim"))
+        sections.append(turns)
     elif not summary.test_id:
         sections.append(Section("Turns", lines=[Line([Span("This recording has no test id, so it has no test timeline.", "dim")])], style="title"))
     return _section_lines(sections)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -17,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..rich_view import line_text
-from ..view import Line
+from ..view import Line, safe
 
 # A line source is a list of view Lines, rich Texts or plain strings (styled on demand).
 LineItem = Line | Text | str
@@ -128,6 +129,13 @@ class LinesView(ScrollView, can_focus=True):
             text = text.copy()
             text.no_wrap = True
             text.end = ""
-            strip = Strip(text.render(self.app.console), text.cell_len)
+            segments = list(text.render(self.app.console))
+            inert = [Segment(safe(seg.text), seg.style, seg.control) for seg in segments]
+            if any(a.text is not b.text for a, b in zip(inert, segments, strict=True)):
+                # A Text item built elsewhere (a report printer) with a control character in it:
+                # drawn visible, never sent to the terminal as is.
+                strip = Strip(inert)
+            else:
+                strip = Strip(segments, text.cell_len)
             self._cache[index] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
