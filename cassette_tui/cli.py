@@ -12,9 +12,10 @@ from typing import Any
 from . import __version__
 from .index import Index, RefError
 from .jsonio import dumps_line
-from .model import Summary
+from .model import Summary, summary_sort_key
 from .recording import Recording
-from .rich_reports import print_changes, print_explanation, print_git_report, short_test, shown_path
+from .rich_reports import print_changes, print_explanation, print_git_report, shown_path
+from .view import human_size, short_test
 
 COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff")
 EXIT_USAGE = 2
@@ -22,14 +23,6 @@ EXIT_USAGE = 2
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
-
-
-def human_size(n: int) -> str:
-    for unit in ("B", "K", "M", "G"):
-        if n < 1024 or unit == "G":
-            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
 
 
 # --- opening directories ----------------------------------------------------------------
@@ -69,13 +62,7 @@ SORT_KEYS = ("path", "test", "kind", "endpoint", "model", "provider", "chunks", 
 
 
 def sort_summaries(rows: list[Summary], key: str, reverse: bool = False) -> list[Summary]:
-    attr = {"test": "test_id", "finish": "finish_reason"}.get(key, key)
-
-    def k(s: Summary) -> Any:
-        v = getattr(s, attr)
-        return (v is None, v if v is not None else "")
-
-    return sorted(rows, key=k, reverse=reverse)
+    return sorted(rows, key=summary_sort_key(key), reverse=reverse)
 
 
 def parse_query_words(words: list[str]) -> tuple[str, Any]:

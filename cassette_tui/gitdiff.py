@@ -25,6 +25,7 @@ from typing import Any
 
 from .diff import RecordingDiff, describe_value, diff_recordings, string_window
 from .recording import Recording
+from .view import short_test
 
 GIT_TIMEOUT = 60
 
@@ -151,7 +152,7 @@ class GitReport:
             if c.old_path and c.old_path != c.path:
                 old = posixpath.basename(c.old_path)
                 shown = f"{old[:12]}… → {shown}"
-            lines.append(f"| {c.status} | `{_md(shown)}` | {_md(_short_test(c.test_id))} | {_md(c.summary)} |")
+            lines.append(f"| {c.status} | `{_md(shown)}` | {_md(short_test(c.test_id))} | {_md(c.summary)} |")
         if values:
             detailed = [c for c in self.changes if c.diff and c.diff.request]
             for c in detailed:
@@ -167,12 +168,6 @@ class GitReport:
 
 def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _short_test(test_id: str | None) -> str:
-    if not test_id:
-        return ""
-    return test_id.removeprefix("tests/integration/")
 
 
 def repository_top(directory: Path) -> Path:

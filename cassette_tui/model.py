@@ -182,3 +182,16 @@ class Summary:
 
 
 _SUMMARY_FIELDS = tuple(f.name for f in fields(Summary))
+
+_SORT_ATTRS = {"test": "test_id", "finish": "finish_reason"}
+
+
+def summary_sort_key(key: str) -> Any:
+    """A sort key over Summary by a user-facing name; missing values sort last, ties by path."""
+    attr = _SORT_ATTRS.get(key, key)
+
+    def k(s: Summary) -> tuple[bool, Any, str]:
+        v = getattr(s, attr)
+        return (v is None, v if v is not None else "", s.path)
+
+    return k

@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .jsonio import dumps_line
-
-
-def short_test(test_id: str | None) -> str:
-    return (test_id or "").removeprefix("tests/integration/")
+from .view import short_test
 
 
 def shown_path(directory: str | None, rel: str) -> str:

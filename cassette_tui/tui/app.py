@@ -19,7 +19,7 @@ from ..model import Summary
 from ..query import Query, QueryError, parse
 from .commands import CassetteCommands
 from .detail import DetailContent, DetailPane, build_detail
-from .recording_list import SORT_KEYS, RecordingList
+from .recording_list import RecordingList
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
 WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
@@ -503,13 +503,6 @@ class CassetteApp(App[int]):
     def action_toggle_grouped(self) -> None:
         self.grouped = not self.grouped
         self.apply_filter()
-
-    def action_cycle_sort(self) -> None:
-        if self.grouped:
-            self.grouped = False
-        self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
-        self.apply_filter()
-        self.notify(f"Sorted by {self.sort}", timeout=2)
 
     def action_pick_sort(self) -> None:
         from .sort_screen import SortScreen

@@ -18,17 +18,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..model import Summary
-from ..view import safe
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "K", "M", "G"):
-        if size < 1024 or unit == "G":
-            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
-        size /= 1024
-    return str(n)
+from ..model import Summary, summary_sort_key
+from ..view import human_size, safe, short_test
 
 
 @dataclass(slots=True)
@@ -57,20 +48,6 @@ VERIFY_STYLES = {"ok": Style(color="green", dim=True), "stale": Style(color="yel
 MIN_TEST_WIDTH = 34
 
 SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind", "status")
-
-
-def sort_key(key: str):
-    attr = {"test": "test_id", "finish": "finish_reason"}.get(key, key)
-
-    def k(s: Summary):
-        v = getattr(s, attr)
-        return (v is None, v if v is not None else "", s.path)
-
-    return k
-
-
-def short_test(test_id: str | None) -> str:
-    return (test_id or "").removeprefix("tests/integration/")
 
 
 def test_name(test_id: str | None) -> str:
@@ -149,7 +126,7 @@ class RecordingList(ScrollView, can_focus=True):
         if grouped:
             self.rows = grouped_rows(summaries)
         else:
-            rows = sorted(summaries, key=sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
+            rows = sorted(summaries, key=summary_sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
             self.rows = [Row(s) for s in rows]
         self.virtual_size = Size(self.size.width, len(self.rows))
         target = self.index_of(current) if current else None
