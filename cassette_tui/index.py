@@ -8,9 +8,10 @@ start reads only what changed.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import os
-import pickle
+import marshal
 import posixpath
 import sqlite3
 import stat
@@ -27,6 +28,14 @@ from .model import Summary
 from .recording import Recording, era_of, is_io_problem
 
 VANISHED = "file not found"   # Recording.load's problem for a path gone since it was listed
+
+# A folder whose mtime is within this of the last listing may have changed again
+# within the same timestamp tick (1 s on ext3 and HFS+, 2 s on FAT): list it again.
+RACY_NS = 2_000_000_000
+
+_DIR_FDS = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
+# O_NONBLOCK: a FIFO where a folder was must fail at once, never wait for a writer.
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 # Directories never worth descending into when looking for recordings.
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
@@ -58,6 +67,7 @@ class Change:
     action: str          # added | changed | removed
     path: str            # relative to the root
     summary: Summary | None = None
+    stamp: tuple[int, int] | None = None   # (size, mtime_ns) seen before the file was read
 
 
 @dataclass
@@ -65,6 +75,7 @@ class ScanStats:
     files: int = 0
     read: int = 0        # files parsed this scan (the rest came from the cache)
     cached: int = 0
+    listed: int = 0      # folders listed afresh (the rest reused the cached listing)
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
 
@@ -81,6 +92,7 @@ class Index:
         self.summaries: dict[str, Summary] = {}
         self.sqlite_rows: list[SqliteRow] = []
         self.stats = ScanStats()
+        self._snapshot = summary_cache.Snapshot()   # what the last scan saw, for save_cache
 
     # --- scanning ----------------------------------------------------------------------
 
@@ -94,90 +106,165 @@ class Index:
         t0 = time.perf_counter()
         if not self.root.is_dir():
             raise NotADirectoryError(f"not a directory: {self.root}")
-        cached = summary_cache.load(self.root) if self.use_cache else {}
+        listed_at_ns = time.time_ns()
+        snap = (summary_cache.load(self.root) if self.use_cache else None) or summary_cache.Snapshot()
+        cached = snap.files
         stats = ScanStats()
         sqlite_files: list[str] = []
-        listing = list(self._walk(stats, sqlite_files))
-        # The era depends on the folders above a file too (the root may be a `recordings/`
-        # folder itself), so it is judged on absolute paths, as refresh() does.
-        root_posix = self.root.as_posix().rstrip("/")
-        sqlite_dirs = {posixpath.dirname(f"{root_posix}/{db}") for db in sqlite_files}
-        if (self.root.parent / "index.sqlite").is_file():
-            sqlite_dirs.add(self.root.parent.as_posix())  # the root is a sqlite-era `responses/` folder
-        fresh: dict[str, tuple[int, int, Summary]] = {}
-        to_read: list[tuple[str, str, int]] = []
+        dirs: dict[str, summary_cache.DirListing] = {}
+        # A folder's listing is reused while its mtime is unchanged, unless it changed so
+        # close to the last listing that a later change could carry the same timestamp.
+        listing = list(self._walk(stats, sqlite_files, known_dirs=snap.dirs, trust_before_ns=snap.listed_at_ns - RACY_NS, dirs_out=dirs))
+        fresh: dict[str, tuple[int, int, Summary | None]] = {}
+        to_read: list[tuple[str, int]] = []
         for rel, st in listing:
             hit = cached.get(rel)
             if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and (hit[2].problem is None or not is_io_problem(hit[2].problem)):
                 fresh[rel] = hit
             else:
-                fresh[rel] = (st.st_size, st.st_mtime_ns, None)  # type: ignore[assignment]
-                to_read.append((rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), st.st_size))
+                fresh[rel] = (st.st_size, st.st_mtime_ns, None)
+                to_read.append((rel, st.st_size))
         stats.files, stats.read, stats.cached = len(listing), len(to_read), len(listing) - len(to_read)
-        for rel, summary in summarize_files(str(self.root), to_read, progress, workers):
-            if summary.problem and summary.problem.startswith(VANISHED):
-                del fresh[rel]  # deleted between listing and reading: it is simply not there
-                continue
-            size, mtime_ns, _ = fresh[rel]
-            fresh[rel] = (size, mtime_ns, summary)
+        if to_read:
+            # The era depends on the folders above a file too (the root may be a `recordings/`
+            # folder itself), so it is judged on absolute paths, as refresh() does.
+            root_posix = self.root.as_posix().rstrip("/")
+            sqlite_dirs = {posixpath.dirname(f"{root_posix}/{db}") for db in sqlite_files}
+            if (self.root.parent / "index.sqlite").is_file():
+                sqlite_dirs.add(self.root.parent.as_posix())  # the root is a sqlite-era `responses/` folder
+            items = [(rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), size) for rel, size in to_read]
+            for rel, summary in summarize_files(str(self.root), items, progress, workers):
+                if summary.problem and summary.problem.startswith(VANISHED):
+                    del fresh[rel]  # deleted between listing and reading: it is simply not there
+                    continue
+                size, mtime_ns, _ = fresh[rel]
+                fresh[rel] = (size, mtime_ns, summary)
+        if not to_read and len(fresh) == len(cached):
+            fresh = cached  # nothing changed: the cached rows, already in path order
+        else:
+            fresh = dict(sorted(fresh.items()))
+        sqlite_cache = self._read_sqlite_files(sqlite_files, snap.sqlite)
+        self.sqlite_rows = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows]
         summaries = {rel: row[2] for rel, row in fresh.items()}
-        self.sqlite_rows = []
-        for db in sqlite_files:
-            self.sqlite_rows.extend(read_sqlite_index(self.root, db))
-        for row in self.sqlite_rows:
-            if row.response_file not in summaries:
-                summaries[row.response_file] = _missing_file_summary(row)
-        self.summaries = dict(sorted(summaries.items()))
-        if self.use_cache and (stats.read or len(cached) != len(fresh)):
-            summary_cache.save(self.root, fresh)
+        missing = [row for row in self.sqlite_rows if row.response_file not in summaries]
+        if missing:
+            summaries.update((row.response_file, _missing_file_summary(row)) for row in missing)
+            summaries = dict(sorted(summaries.items()))
+        self.summaries = summaries  # type: ignore[assignment]
+        self._snapshot = summary_cache.Snapshot(listed_at_ns, fresh, dirs, sqlite_cache)  # type: ignore[arg-type]
+        if self.use_cache and (fresh is not cached or stats.listed or sqlite_cache != snap.sqlite):
+            summary_cache.save(self.root, self._snapshot)
         stats.seconds = time.perf_counter() - t0
         self.stats = stats
         return self
 
-    def _walk(self, stats: ScanStats, sqlite_files: list[str], start: str | None = None) -> Iterator[tuple[str, os.stat_result]]:
+    def _read_sqlite_files(self, sqlite_files: list[str], known: dict[str, tuple[int, int, list[tuple[Any, ...]]]]) -> dict[str, tuple[int, int, list[tuple[Any, ...]]]]:
+        """Rows of each index.sqlite, from the cache while its size and mtime are unchanged."""
+        out = {}
+        for db in sqlite_files:
+            try:
+                st = os.stat(os.path.join(self.root, db))
+            except OSError:
+                continue
+            hit = known.get(db)
+            if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+                out[db] = hit
+            else:
+                out[db] = (st.st_size, st.st_mtime_ns, [dataclasses.astuple(row) for row in read_sqlite_index(self.root, db)])
+        return out
+
+    def _walk(
+        self,
+        stats: ScanStats,
+        sqlite_files: list[str],
+        start: str | None = None,
+        known_dirs: dict[str, summary_cache.DirListing] | None = None,
+        trust_before_ns: int = 0,
+        dirs_out: dict[str, summary_cache.DirListing] | None = None,
+    ) -> Iterator[tuple[str, os.stat_result]]:
         """Yield (relative path, stat) of candidate files; survive loops, vanished and unreadable dirs.
 
         Order is unspecified (the caller sorts); directory symlinks are followed once.
-        `start` (a folder under the root) walks only that part of the tree.
+        `start` (a folder under the root) walks only that part of the tree. A folder in
+        `known_dirs` whose mtime is unchanged (and older than `trust_before_ns`) is not
+        listed again: adding, removing or renaming an entry changes a folder's mtime.
+        Every file is still stat'ed, since writing a file in place does not. The
+        listings used go to `dirs_out`.
         """
         seen_dirs: set[tuple[int, int]] = set()
         root = str(self.root)
         stack = [start or root]
         root_len = len(root) + 1
         only_recordings = self.recordings_only
+        known = known_dirs or {}
+        sep = os.sep
         while stack:
             d = stack.pop()
+            rel_d = d[root_len:]
             try:
-                dst = os.stat(d)
-                ident = (dst.st_dev, dst.st_ino)
-                if ident in seen_dirs:
-                    continue  # a symlink loop, or a folder reached twice
-                seen_dirs.add(ident)
-                entries = list(os.scandir(d))
+                # Through a descriptor: each stat below resolves one name, not the whole path.
+                fd = os.open(d, _DIR_FLAGS) if _DIR_FDS else None
             except OSError as exc:
-                stats.skipped.append(f"{d}: {exc.strerror or exc}")
+                if exc.errno != errno.ENOTDIR:  # ENOTDIR: a listed folder (a symlink) that now points at a file
+                    stats.skipped.append(f"{d}: {exc.strerror or exc}")
                 continue
-            for entry in entries:
-                name = entry.name
-                try:
-                    if name.endswith(".json"):
-                        rel = entry.path[root_len:]
-                        if os.sep != "/":
-                            rel = rel.replace(os.sep, "/")
-                        if only_recordings and "/recordings/" not in "/" + rel:
-                            continue
-                        st = entry.stat()
-                        if stat.S_ISREG(st.st_mode):
-                            yield rel, st
-                        elif stat.S_ISDIR(st.st_mode) and name not in SKIP_DIRS and not name.startswith("."):
-                            stack.append(entry.path)
-                    elif entry.is_dir():
-                        if name not in SKIP_DIRS and not name.startswith("."):
-                            stack.append(entry.path)
-                    elif name == "index.sqlite":
-                        sqlite_files.append(entry.path[root_len:].replace(os.sep, "/"))
-                except OSError:
-                    continue  # vanished between listing and stat: it is simply not there
+            try:
+                found = self._walk_dir(d, fd, rel_d, seen_dirs, known, trust_before_ns, stats)
+            finally:
+                if fd is not None:
+                    os.close(fd)
+            if found is None:
+                continue
+            dir_listing, files = found
+            if dirs_out is not None:
+                dirs_out[rel_d] = dir_listing
+            prefix = d + sep
+            _mtime, _names, subdirs, has_sqlite = dir_listing
+            stack.extend(prefix + name for name in subdirs)
+            if has_sqlite:
+                sqlite_files.append((prefix + "index.sqlite")[root_len:].replace(sep, "/"))
+            rel_prefix = prefix[root_len:].replace(sep, "/") if sep != "/" else prefix[root_len:]
+            for name, st in files:
+                if stat.S_ISREG(st.st_mode):
+                    rel = rel_prefix + name
+                    if not only_recordings or "/recordings/" in "/" + rel:
+                        yield rel, st
+                elif stat.S_ISDIR(st.st_mode) and name not in SKIP_DIRS and not name.startswith("."):
+                    stack.append(prefix + name)
+
+    @staticmethod
+    def _walk_dir(
+        d: str,
+        fd: int | None,
+        rel_d: str,
+        seen_dirs: set[tuple[int, int]],
+        known: dict[str, summary_cache.DirListing],
+        trust_before_ns: int,
+        stats: ScanStats,
+    ) -> tuple[summary_cache.DirListing, list[tuple[str, os.stat_result]]] | None:
+        """One folder's listing (cached or fresh) and the stat of each `.json` in it; None to skip it."""
+        try:
+            dst = os.fstat(fd) if fd is not None else os.stat(d)
+            if not stat.S_ISDIR(dst.st_mode):
+                return None
+            ident = (dst.st_dev, dst.st_ino)
+            if ident in seen_dirs:
+                return None  # a symlink loop, or a folder reached twice
+            seen_dirs.add(ident)
+            dir_listing = known.get(rel_d)
+            if dir_listing is None or dir_listing[0] != dst.st_mtime_ns or dst.st_mtime_ns >= trust_before_ns:
+                dir_listing = (dst.st_mtime_ns, *_list_dir(fd if fd is not None else d))
+                stats.listed += 1
+        except OSError as exc:
+            stats.skipped.append(f"{d}: {exc.strerror or exc}")
+            return None
+        files = []
+        for name in dir_listing[1]:
+            try:
+                files.append((name, os.stat(name, dir_fd=fd) if fd is not None else os.stat(os.path.join(d, name))))
+            except OSError:
+                continue  # vanished between listing and stat: it is simply not there
+        return dir_listing, files
 
     # --- incremental updates (live reload) ---------------------------------------------
 
@@ -221,7 +308,7 @@ class Index:
             return Change("removed", rel, old) if old is not None else None
         if old is not None and old.problem and dataclasses.replace(summary, status=old.status) == old:
             return None  # a broken file read again, still the same: nothing to announce
-        return Change("added" if old is None else "changed", rel, summary)
+        return Change("added" if old is None else "changed", rel, summary, (st.st_size, st.st_mtime_ns))
 
     def probe_tree(self, paths: list[str]) -> list[Change]:
         """What `refresh` would change for paths reported by a watcher, folders included.
@@ -279,29 +366,38 @@ class Index:
         timeline, a cache save) never sees it change size under it.
         """
         summaries = dict(self.summaries)
+        files = dict(self._snapshot.files)   # the size and mtime each summary was read at, for save_cache
         added = False
         for change in changes:
             if change.action == "removed":
                 summaries.pop(change.path, None)
+                files.pop(change.path, None)
             elif change.summary is not None:
                 added = added or change.path not in summaries
                 summaries[change.path] = change.summary
+                if change.stamp is not None:
+                    files[change.path] = (*change.stamp, change.summary)
+                else:
+                    files.pop(change.path, None)  # unknown stamp: read again next start
         self.summaries = dict(sorted(summaries.items())) if added else summaries
+        self._snapshot = dataclasses.replace(self._snapshot, files=files)
 
     def save_cache(self) -> None:
-        """Persist the current summaries (after live updates) so the next start is warm."""
+        """Persist the current summaries (after live updates) so the next start is warm.
+
+        No file is stat'ed: each summary is stored with the size and mtime it was read at.
+        Folder listings are kept from the scan; a folder changed since then has a new
+        mtime, so the next start lists it again.
+        """
         if not self.use_cache:
             return
+        stamps = self._snapshot.files
         rows = {}
         for rel, s in self.summaries.items():
-            if s.problem and s.problem.startswith("listed in index.sqlite"):
-                continue
-            try:
-                st = (self.root / rel).stat()
-            except OSError:
-                continue
-            rows[rel] = (st.st_size, st.st_mtime_ns, s)
-        summary_cache.save(self.root, rows)
+            stamp = stamps.get(rel)
+            if stamp is not None:
+                rows[rel] = (stamp[0], stamp[1], s)
+        summary_cache.save(self.root, dataclasses.replace(self._snapshot, files=rows))
 
     # --- looking up --------------------------------------------------------------------
 
@@ -349,6 +445,24 @@ class Index:
         return groups
 
 
+def _list_dir(d: str | int) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """A folder's `.json` names, the folders below it worth walking, and whether it holds an index.sqlite."""
+    names: list[str] = []
+    subdirs: list[str] = []
+    has_sqlite = False
+    with os.scandir(d) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.endswith(".json"):
+                names.append(name)   # a file, or a folder named *.json: the walk's stat tells
+            elif entry.is_dir():
+                if name not in SKIP_DIRS and not name.startswith("."):
+                    subdirs.append(name)
+            elif name == "index.sqlite":
+                has_sqlite = True
+    return tuple(names), tuple(subdirs), has_sqlite
+
+
 PARALLEL_MIN_FILES = 128   # below this, forking costs more than it saves
 
 
@@ -394,7 +508,7 @@ def _fork_is_safe() -> bool:
 def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, Summary]]:
     """Split the files by size across `workers` processes: this one and workers-1 forks.
 
-    Each child pickles its summaries into an unlinked temporary file (a pipe would
+    Each child marshals its summaries into an unlinked temporary file (a pipe would
     block it until this process, busy with its own share, got round to reading).
     A child that fails is simply redone here.
     """
@@ -411,7 +525,7 @@ def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int
         if pid == 0:  # the child: summarize, write, leave without running any cleanup
             code = 1
             try:
-                out.write(pickle.dumps(_summarize_serial(root, part), protocol=pickle.HIGHEST_PROTOCOL))
+                out.write(marshal.dumps([(rel, tuple(s.to_cache())) for rel, s in _summarize_serial(root, part)]))
                 out.flush()
                 code = 0
             finally:
@@ -424,8 +538,8 @@ def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int
             if status != 0:
                 raise OSError(f"worker exited with status {status}")
             out.seek(0)
-            results.extend(pickle.loads(out.read()))
-        except (OSError, pickle.UnpicklingError, EOFError):
+            results.extend((rel, Summary(*row)) for rel, row in marshal.loads(out.read()))
+        except (OSError, ValueError, TypeError, EOFError):
             results.extend(_summarize_serial(root, part))
         finally:
             out.close()

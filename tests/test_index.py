@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import sqlite3
 import threading
+import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -278,7 +281,7 @@ def test_deleted_file_is_dropped_and_added_file_is_added(tree: Path, cache_dir: 
     idx = Index(tree).scan()
     assert list(idx.summaries) == sorted(rels[1:])
     assert (idx.stats.read, idx.stats.cached) == (0, 4)
-    assert sorted(summary_cache.load(tree.resolve())) == sorted(rels[1:])  # the cache forgot it too
+    assert sorted(summary_cache.load(tree.resolve()).files) == sorted(rels[1:])  # the cache forgot it too
 
     write(tree, "new/recordings/" + "f" * 64 + ".json", chat(model="fresh"))
     idx = Index(tree).scan()
@@ -287,13 +290,28 @@ def test_deleted_file_is_dropped_and_added_file_is_added(tree: Path, cache_dir: 
     assert Index(tree).scan().stats.read == 0
 
 
-def _truncated_rows(cache_file: Path) -> bytes:
-    data = json.loads(cache_file.read_bytes())
-    data["entries"] = {rel: [row[0], row[1], row[2][:3]] for rel, row in data["entries"].items()}
-    return json.dumps(data).encode()
+def _rewritten(cache_file: Path, change) -> bytes:
+    """The cache file with its marshal payload changed by `change(fields)`, CRC made to match.
+
+    Damage a CRC would not catch: what a cache written by another version could hold.
+    """
+    raw = cache_file.read_bytes()
+    head = len(summary_cache.MAGIC)
+    fields = list(marshal.loads(raw[head + 4:]))
+    change(fields)
+    payload = marshal.dumps(tuple(fields))
+    return summary_cache.MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
 
 
-@pytest.mark.parametrize("damage", ["garbage", "empty", "json-array", "wrong-schema", "truncated-rows", "rows-are-strings", "delete-dir", "delete-file"])
+def _drop_columns(fields: list) -> None:
+    fields[5] = fields[5][:3]         # the summary columns, as an older Summary would have had
+
+
+def _short_column(fields: list) -> None:
+    fields[5] = [col[:-1] for col in fields[5]]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "magic-only", "flipped-byte", "wrong-schema", "fewer-columns", "short-columns", "wrong-root", "delete-dir", "delete-file"])
 def test_damaged_cache_is_survived_and_rebuilt(tree: Path, cache_dir: Path, damage: str) -> None:
     rels = five_files(tree)
     reference = Index(tree, use_cache=False).scan().summaries
@@ -304,18 +322,20 @@ def test_damaged_cache_is_survived_and_rebuilt(tree: Path, cache_dir: Path, dama
         cf.write_bytes(b"\x00\xff\xfe garbage \x9c" * 50)
     elif damage == "empty":
         cf.write_bytes(b"")
-    elif damage == "json-array":
-        cf.write_bytes(b"[1, 2, 3]")
+    elif damage == "magic-only":
+        cf.write_bytes(summary_cache.MAGIC)
+    elif damage == "flipped-byte":
+        raw = bytearray(cf.read_bytes())
+        raw[len(raw) // 2] ^= 0x40
+        cf.write_bytes(bytes(raw))
     elif damage == "wrong-schema":
-        data = json.loads(cf.read_bytes())
-        data["schema"] = "0:0"
-        cf.write_bytes(json.dumps(data).encode())
-    elif damage == "truncated-rows":
-        cf.write_bytes(_truncated_rows(cf))
-    elif damage == "rows-are-strings":
-        data = json.loads(cf.read_bytes())
-        data["entries"] = {rel: "xyz" for rel in data["entries"]}
-        cf.write_bytes(json.dumps(data).encode())
+        cf.write_bytes(_rewritten(cf, lambda f: f.__setitem__(0, "0:0")))
+    elif damage == "fewer-columns":
+        cf.write_bytes(_rewritten(cf, _drop_columns))
+    elif damage == "short-columns":
+        cf.write_bytes(_rewritten(cf, _short_column))
+    elif damage == "wrong-root":
+        cf.write_bytes(_rewritten(cf, lambda f: f.__setitem__(1, "/somewhere/else")))
     elif damage == "delete-dir":
         shutil.rmtree(cache_dir)
     else:
@@ -327,8 +347,71 @@ def test_damaged_cache_is_survived_and_rebuilt(tree: Path, cache_dir: Path, dama
     assert idx.summaries == reference
     assert [idx.summaries[r].kind for r in rels] == ["chat"] * 5
     # rebuilt: the next start is warm again
-    assert cf.is_file() and sorted(summary_cache.load(tree.resolve())) == sorted(rels)
+    assert cf.is_file() and sorted(summary_cache.load(tree.resolve()).files) == sorted(rels)
     assert Index(tree).scan().stats.read == 0
+
+
+def age(root: Path, seconds: int = 60) -> None:
+    """Set every folder and file below root (and root) `seconds` into the past, as a tree recorded earlier."""
+    then = time.time_ns() - seconds * 1_000_000_000
+    for p in [root, *root.rglob("*")]:
+        os.utime(p, ns=(then, then))
+
+
+def test_unchanged_folders_are_not_listed_again_but_every_file_is_checked(tree: Path) -> None:
+    rels = five_files(tree)
+    age(tree)
+    folders = 1 + len({Path(r).parts[0] for r in rels}) * 2   # the root, area<i>, area<i>/recordings
+    assert Index(tree).scan().stats.listed == folders
+    warm = Index(tree).scan()
+    assert (warm.stats.listed, warm.stats.read, warm.stats.cached) == (0, 0, 5)
+
+    # Rewriting a file in place leaves its folder's mtime alone: the file is still caught.
+    folder = (tree / rels[1]).parent
+    before = folder.stat().st_mtime_ns
+    bump_mtime(write(tree, rels[1], chat(model="model-Y")))
+    assert folder.stat().st_mtime_ns == before
+    idx = Index(tree).scan()
+    assert (idx.stats.listed, idx.stats.read) == (0, 1)
+    assert idx.summaries[rels[1]].model == "model-Y"
+
+    # Adding a file changes its folder's mtime: that folder alone is listed again.
+    write(tree, "area3/recordings/" + "9" * 64 + ".json", chat(model="new"))
+    idx = Index(tree).scan()
+    assert (idx.stats.listed, idx.stats.read) == (1, 1)
+    assert idx.summaries["area3/recordings/" + "9" * 64 + ".json"].model == "new"
+
+
+def test_a_folder_changed_just_after_it_was_listed_is_listed_again(tree: Path) -> None:
+    rels = five_files(tree)          # fresh folders: changed moments before the listing
+    Index(tree).scan()
+    folder = (tree / rels[0]).parent
+    st = folder.stat()
+    late = "area0/recordings/" + "9" * 64 + ".json"
+    write(tree, late, chat(model="late"))
+    # The same mtime as when listed, as when a file lands within the same clock tick.
+    os.utime(folder, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    idx = Index(tree).scan()
+
+    assert idx.summaries[late].model == "late"
+    assert idx.stats.listed >= 1
+
+
+def test_a_folder_symlink_retargeted_is_followed_to_its_new_target(tree: Path, tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        write(tmp_path / name, "recordings/" + ("1" if name == "one" else "2") * 64 + ".json", chat(model=name))
+    link = tree / "linked"
+    link.symlink_to(tmp_path / "one")
+    write(tree, "own.json", chat(model="own"))
+    age(tree)
+    assert {s.model for s in Index(tree).scan()} == {"one", "own"}
+    link.unlink()
+    link.symlink_to(tmp_path / "two")
+    assert {s.model for s in Index(tree).scan()} == {"two", "own"}
+    link.unlink()
+    link.symlink_to(tree / "own.json")             # now a file: not a folder, and not a .json name
+    assert {s.model for s in Index(tree).scan()} == {"own"}
 
 
 def test_cache_lives_in_the_cache_dir_and_the_tree_is_never_written(tree: Path, cache_dir: Path) -> None:
@@ -349,11 +432,11 @@ def test_cache_lives_in_the_cache_dir_and_the_tree_is_never_written(tree: Path, 
 
     cf = summary_cache.cache_file(tree.resolve())
     assert cf.parent == cache_dir
-    assert cf.name.startswith("index-") and cf.name.endswith(".json")
+    assert cf.name.startswith("index-") and cf.name.endswith(".bin")
     assert sorted(p.name for p in cache_dir.iterdir()) == [cf.name]   # no temp file left behind
     # one file per root, keyed by the resolved root path
-    assert json.loads(cf.read_bytes())["root"] == str(tree.resolve())
-    assert sorted(summary_cache.load(tree.resolve())) == sorted([*rels, "old/recordings/responses/aaaaaaaaaaaa.json"])  # what recordings_only kept
+    assert marshal.loads(cf.read_bytes()[len(summary_cache.MAGIC) + 4:])[1] == str(tree.resolve())
+    assert sorted(summary_cache.load(tree.resolve()).files) == sorted([*rels, "old/recordings/responses/aaaaaaaaaaaa.json"])  # what recordings_only kept
 
 
 @pytest.mark.parametrize("where", ["subdir", "root", "nested-recordings"])

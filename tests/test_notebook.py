@@ -354,6 +354,6 @@ def test_the_notebook_runs_in_a_real_kernel_and_displays_safely(tmp_path: Path, 
     assert printed.startswith("3 ")
     executable, kernel_cache = "".join(o.get("text", "") for o in outputs["env"] if o.output_type == "stream").split()
     assert Path(executable) == Path(sys.executable) and Path(kernel_cache) == cache_dir
-    assert list(cache_dir.glob("index-*.json")), "the kernel's index cache belongs in the test's cache dir"
+    assert list(cache_dir.glob("index-*.bin")), "the kernel's index cache belongs in the test's cache dir"
     assert digest(NOTEBOOKS) == fixtures_before, "the notebook run wrote into tests/notebooks"
     assert seconds < 60
