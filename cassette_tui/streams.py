@@ -34,11 +34,16 @@ def data_of(obj: Any) -> Any:
     return obj
 
 
+# What reading valid JSON of an unexpected shape raises (a number where text goes ...).
+_SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError)
+
+
 def reassemble(response: Any, request_body: Any = None, *, events: bool = True) -> Result:
     """Build a Result from a recording's `response` (and the request body, for tool checks).
 
-    `events=False` skips the per-chunk events, which only the stream view needs:
-    indexing thousands of files is then about twice as fast.
+    `events=False` skips the per-chunk events, which only the stream view needs, and lets
+    the usual OpenAI chat, Ollama and genai streams take a lean loop (`_*_lean`) that builds
+    the same Result: what indexing thousands of files wants.
     """
     if not isinstance(response, dict):
         r = Result("invalid")
@@ -46,7 +51,7 @@ def reassemble(response: Any, request_body: Any = None, *, events: bool = True) 
         return r
     try:
         return _reassemble(response, request_body, events)
-    except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError) as exc:
+    except _SHAPE_ERRORS as exc:
         # Valid JSON of a shape no provider sends (a number where text goes ...): report, never raise.
         r = Result("invalid")
         r.anomalies.append(Anomaly("bad_response", f"the response has a shape that cannot be reassembled ({type(exc).__name__}: {exc})"[:300]))
@@ -61,7 +66,7 @@ def _reassemble(response: dict, request_body: Any, events: bool) -> Result:
     elif body is None:
         result = Result("error" if error else "empty")
     else:
-        result = _single(body)
+        result = _single(body, events)
     if error:
         result.error = error
         if isinstance(body, list) and body:
@@ -118,7 +123,7 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
         r.anomalies.append(Anomaly("empty_stream", "the stream has no chunks"))
         return r
     first = body[0]
-    if all(isinstance(x, str) for x in body[:8]):
+    if isinstance(first, str) and all(isinstance(x, str) for x in body[:8]):
         return _sse(body, events)
     label = type_label(first)
     data = data_of(first)
@@ -129,7 +134,7 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
     if label in ("GenerateResponse", "ChatResponse"):
         return ollama_stream(body, events)
     if label == "Model" or (isinstance(data, dict) and data.get("object") == "model"):
-        ids = [str(data_of(x).get("id")) for x in body if isinstance(data_of(x), dict)]
+        ids = [str(d.get("id")) for d in map(data_of, body) if isinstance(d, dict)]
         return Result("model-list", output=f"{len(ids)} models: " + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""), chunks=len(body))
     if isinstance(data, dict) and "candidates" in data:
         return genai_stream(body, events)
@@ -141,6 +146,10 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
 
 def openai_chat_stream(body: list, events: bool = True) -> Result:
     """OpenAI ChatCompletionChunk stream (also Azure, Bedrock, vLLM, watsonx, Databricks...)."""
+    if not events:
+        r = _openai_chat_lean(body)
+        if r is not None:
+            return r
     r = Result("openai-chat", chunks=len(body))
     emit = _emitter(r, events)
     choices: dict[int, Choice] = {}
@@ -210,6 +219,64 @@ def openai_chat_stream(body: list, events: bool = True) -> Result:
     return r
 
 
+def _openai_chat_lean(body: list) -> Result | None:
+    """openai_chat_stream without events, for the usual stream: one choice, at index 0.
+
+    Returns None when a chunk does not fit (several choices, a value of the wrong type,
+    text after the finish_reason ...): the general loop above, which defines the result,
+    then does the whole stream. The keys every chunk has (`choices`, `index`, `delta`,
+    `finish_reason`) are read with subscripts on purpose: a non-dict raises there.
+    """
+    choice = Choice(index=0)
+    texts: list[str] = []
+    thoughts: list[str] = []
+    role = usage = finish = None
+    has_choice = False
+    try:
+        for raw in body:
+            chunk = raw["__data__"] if "__type__" in raw else raw   # data_of, inlined
+            if chunk.get("usage"):
+                usage = chunk["usage"]
+            chunk_choices = chunk["choices"]
+            if not chunk_choices:
+                continue
+            (ch,) = chunk_choices   # exactly one choice (ValueError otherwise) ...
+            if ch["index"]:
+                return None         # ... and the first
+            has_choice = True
+            delta = ch["delta"]
+            text = delta.get("content")
+            reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+            frags = delta.get("tool_calls")
+            if finish and (text or reasoning or frags):
+                return None   # the general loop reports the chunk after finish
+            if not role:
+                role = delta.get("role")
+            if text:
+                texts.append(text)
+            if reasoning:
+                thoughts.append(reasoning)
+            if frags:
+                for frag in frags:
+                    _merge_tool_fragment(choice, frag, 0, _ignore)   # no events: the chunk number goes unused
+            if ch.get("logprobs"):
+                choice.logprobs.append(ch["logprobs"])
+            if ch["finish_reason"]:
+                finish = ch["finish_reason"]
+        # join raises TypeError on a text that is not a string, as += does in the general loop
+        choice.content = "".join(texts)
+        choice.reasoning = "".join(thoughts)
+    except _SHAPE_ERRORS:
+        return None
+    r = Result("openai-chat", chunks=len(body), usage=usage)
+    if has_choice:
+        choice.role = role or None
+        choice.finish_reason = finish
+        r.choices = [choice]
+    _finish_checks(r)
+    return r
+
+
 def _delta_has_payload(delta: dict) -> bool:
     return bool(delta.get("content") or delta.get("tool_calls") or delta.get("reasoning") or delta.get("reasoning_content"))
 
@@ -217,29 +284,32 @@ def _delta_has_payload(delta: dict) -> bool:
 def _merge_tool_fragment(choice: Choice, frag: Any, n: int, emit: Emit) -> None:
     if not isinstance(frag, dict):
         return
+    calls = choice.tool_calls
     tidx = frag.get("index")
     if tidx is None:
-        tidx = len(choice.tool_calls)
-    call = next((t for t in choice.tool_calls if t.index == tidx), None)
+        tidx = len(calls)
     fn = frag.get("function") or {}
-    if call is None:
+    for call in calls:   # the first call of that index
+        if call.index == tidx:
+            break
+    else:
         call = ToolCall(index=tidx)
-        choice.tool_calls.append(call)
+        calls.append(call)
     # id, type and name come in the first fragment; Bedrock repeats `type` later, so keep the first.
-    if isinstance(frag.get("id"), str) and frag["id"] and not call.id:
+    if not call.id and isinstance(frag.get("id"), str) and frag["id"]:
         call.id = frag["id"]
-    if isinstance(frag.get("type"), str) and frag["type"] and not call.type:
+    if not call.type and isinstance(frag.get("type"), str) and frag["type"]:
         call.type = frag["type"]
     name = fn.get("name")
-    if isinstance(name, str) and name and not call.name:
+    if not call.name and isinstance(name, str) and name:
         call.name = name
-        emit(n, "tool_call", name, choice=choice.index, tool_index=tidx, detail=call.id or "")
+        emit(n, "tool_call", name, choice.index, tidx, call.id or "")
     args = fn.get("arguments")
     if args:
         if not isinstance(args, str):
             args = _compact(args)
         call.arguments += args
-        emit(n, "tool_args", args, choice=choice.index, tool_index=tidx)
+        emit(n, "tool_args", args, choice.index, tidx)
 
 
 def openai_completion_stream(body: list, events: bool = True) -> Result:
@@ -276,6 +346,10 @@ def openai_completion_stream(body: list, events: bool = True) -> Result:
 
 def ollama_stream(body: list, events: bool = True) -> Result:
     """Ollama /api/generate (`response`) and /api/chat (`message.content`) streams."""
+    if not events:
+        r = _ollama_lean(body)
+        if r is not None:
+            return r
     r = Result("ollama", chunks=len(body))
     emit = _emitter(r, events)
     choice = Choice(index=0, role="assistant")
@@ -295,6 +369,47 @@ def ollama_stream(body: list, events: bool = True) -> Result:
         elif not added:
             emit(n, "empty")
     r.choices = [choice]
+    _finish_checks(r)
+    return r
+
+
+def _ollama_lean(body: list) -> Result | None:
+    """ollama_stream without events, for the usual stream: text and thinking, then `done`.
+
+    Returns None when a chunk does not fit (tool calls, anything after `done`, a value of
+    the wrong type ...): the general loop above then does the whole stream.
+    """
+    texts: list[str] = []
+    thoughts: list[str] = []
+    done = None   # the chunk that says done
+    try:
+        for raw in body:
+            if done is not None:
+                return None
+            chunk = raw["__data__"] if "__type__" in raw else raw   # data_of, inlined
+            msg = chunk.get("message")
+            if msg and isinstance(msg, dict):   # as _ollama_add reads a chunk
+                if msg.get("tool_calls"):
+                    return None
+                text = msg.get("content")
+                thinking = msg.get("thinking") or chunk.get("thinking")
+            else:
+                text = chunk.get("response")
+                thinking = chunk.get("thinking")
+            if text:
+                texts.append(text)
+            if thinking:
+                thoughts.append(thinking)
+            if chunk.get("done"):
+                done = chunk
+        # join raises TypeError on a text that is not a string, as += does in _ollama_add
+        choice = Choice(index=0, role="assistant", content="".join(texts), reasoning="".join(thoughts))
+    except _SHAPE_ERRORS:
+        return None
+    r = Result("ollama", chunks=len(body), choices=[choice])
+    if done is not None:
+        choice.finish_reason = done.get("done_reason") or "stop"
+        r.usage = _ollama_usage(done)
     _finish_checks(r)
     return r
 
@@ -334,6 +449,10 @@ def _ollama_usage(chunk: dict) -> dict[str, Any] | None:
 
 def genai_stream(body: list, events: bool = True) -> Result:
     """Google genai / vertexai: plain dicts with `candidates[].content.parts[]`."""
+    if not events:
+        r = _genai_lean(body)
+        if r is not None:
+            return r
     r = Result("genai", chunks=len(body))
     emit = _emitter(r, events)
     choices: dict[int, Choice] = {}
@@ -343,6 +462,50 @@ def genai_stream(body: list, events: bool = True) -> Result:
             continue
         _genai_add(chunk, choices, n, r, emit)
     r.choices = [choices[i] for i in sorted(choices)]
+    _finish_checks(r)
+    return r
+
+
+def _genai_lean(body: list) -> Result | None:
+    """genai_stream without events, for the usual stream: one candidate whose parts are text.
+
+    Returns None when a chunk does not fit (several candidates, function calls, a value of
+    the wrong type ...): the general loop above then does the whole stream.
+    """
+    texts: list[str] = []
+    thoughts: list[str] = []
+    finish = usage = None
+    has_choice = False
+    try:
+        for raw in body:
+            chunk = raw["__data__"] if "__type__" in raw else raw   # data_of, inlined
+            candidates = chunk.get("candidates")
+            if candidates:
+                (cand,) = candidates
+                index = cand.get("index")
+                if index is not None and not (type(index) is int and index == 0):
+                    return None   # another candidate, or an index the general loop reads its own way
+                has_choice = True
+                content = cand.get("content") or {}
+                for part in content.get("parts") or ():
+                    if part.get("function_call") or part.get("functionCall"):
+                        return None
+                    text = part.get("text")
+                    if text:
+                        (thoughts if part.get("thought") else texts).append(text)
+                fr = cand.get("finish_reason") or cand.get("finishReason")
+                if fr:
+                    finish = str(fr)
+            meta = chunk.get("usage_metadata") or chunk.get("usageMetadata")
+            if isinstance(meta, dict) and ("total_token_count" in meta or "totalTokenCount" in meta):
+                usage = meta
+        # join raises TypeError on a text that is not a string, as += does in _genai_add
+        choice = Choice(index=0, role="assistant", content="".join(texts), reasoning="".join(thoughts), finish_reason=finish)
+    except _SHAPE_ERRORS:
+        return None
+    r = Result("genai", chunks=len(body), choices=[choice] if has_choice else [])
+    if usage is not None:
+        r.usage = {k: v for k, v in usage.items() if not isinstance(v, (list, dict))}
     _finish_checks(r)
     return r
 
@@ -566,7 +729,7 @@ def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, wit
 # --- single bodies ----------------------------------------------------------------------
 
 
-def _single(body: Any) -> Result:
+def _single(body: Any, events: bool) -> Result:
     label = type_label(body)
     data = data_of(body)
     if not isinstance(data, dict):
@@ -575,11 +738,11 @@ def _single(body: Any) -> Result:
     if label == "ChatCompletion" or obj == "chat.completion":
         return _openai_chat_message(data)
     if label == "Completion" or obj == "text_completion":
-        r = openai_completion_stream([data])
+        r = openai_completion_stream([data], events)
         r.stream_format, r.events, r.chunks = "openai-completion", [], 0
         return r
     if label in ("GenerateResponse", "ChatResponse"):
-        r = ollama_stream([data])
+        r = ollama_stream([data], events)
         r.stream_format, r.events, r.chunks = "ollama", [], 0
         return r
     if label in ("CreateEmbeddingResponse", "EmbedResponse", "EmbeddingsResponse") or "embeddings" in data or isinstance(data.get("embedding"), list) or (obj == "list" and _looks_like_embeddings(data)):
@@ -590,7 +753,7 @@ def _single(body: Any) -> Result:
     if label.endswith("ToolInvocationResult") or (label == "" and "content" in data and "error_message" in data):
         return _tool_result(data)
     if "candidates" in data:
-        r = genai_stream([data])
+        r = genai_stream([data], events)
         r.stream_format, r.events, r.chunks = "genai", [], 0
         return r
     if data.get("type") == "message" and isinstance(data.get("content"), list):
