@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import operator
 import os
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import Summary
+from .recording import is_io_problem
 
 # Bump when Summary's fields or the reading logic change what a summary holds.
 SCHEMA = 6
@@ -30,16 +32,19 @@ MAGIC = b"cassette-tui index cache\n"
 
 # One directory as the scan listed it: its mtime, the `.json` names in it, the
 # names of the folders below worth walking, and whether it holds an index.sqlite.
-DirListing = tuple[int, tuple[str, ...], tuple[str, ...], bool]
+# (Loaded from the cache, a fifth item holds each name's stamp: see _dirs_with_stamps.)
+DirListing = tuple[Any, ...]
 
 
 @dataclass
 class Snapshot:
     """What one scan saw: enough to tell, on the next start, what changed since."""
 
-    listed_at_ns: int = 0                                                         # wall clock when the listing began
-    files: dict[str, tuple[int, int, Summary]] = field(default_factory=dict)     # rel -> (size, mtime_ns, summary), path order
-    dirs: dict[str, DirListing] = field(default_factory=dict)                    # rel folder ('' = the root) -> listing
+    listed_at_ns: int = 0                                                   # wall clock when the listing began
+    summaries: dict[str, Summary] = field(default_factory=dict)            # rel -> summary, in path order
+    sizes: dict[str, int] = field(default_factory=dict)                    # rel -> size the summary was read at
+    mtimes: dict[str, int] = field(default_factory=dict)                   # rel -> mtime_ns the summary was read at
+    dirs: dict[str, DirListing] = field(default_factory=dict)              # rel folder ('' = the root) -> listing
     sqlite: dict[str, tuple[int, int, list[tuple[Any, ...]]]] = field(default_factory=dict)  # db rel -> (size, mtime_ns, rows)
 
 
@@ -89,8 +94,8 @@ def load(root: Path) -> Snapshot | None:
             return None  # written by another layout of Summary: would load shifted or half empty
         # Column-wise, and map() hands each column's values straight to the constructor:
         # no tuple per row, on either side.
-        files = dict(zip(columns[_PATH], zip(sizes, mtimes, map(Summary, *columns))))
-        return Snapshot(listed_at_ns, files, dirs, sqlite)
+        paths = columns[_PATH]
+        return Snapshot(listed_at_ns, dict(zip(paths, map(Summary, *columns))), dict(zip(paths, sizes)), dict(zip(paths, mtimes)), dirs, sqlite)
     except (OSError, ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
         return None
 
@@ -100,12 +105,16 @@ def save(root: Path, snapshot: Snapshot) -> None:
     path = cache_file(root)
     if path.resolve().is_relative_to(root):
         return  # a cache dir pointed inside the recordings would write into them: never
-    files = snapshot.files.values()
-    sizes = [size for size, _mtime, _s in files]
-    mtimes = [mtime_ns for _size, mtime_ns, _s in files]
-    columns = list(zip(*(_row(s) for _size, _mtime, s in files))) or [()] * _WIDTH
+    paths = list(snapshot.summaries)
     try:
-        payload = marshal.dumps((_schema_key(), str(root), snapshot.listed_at_ns, sizes, mtimes, columns, snapshot.dirs, snapshot.sqlite))
+        sizes = [snapshot.sizes[rel] for rel in paths]
+        mtimes = [snapshot.mtimes[rel] for rel in paths]
+    except KeyError:
+        return  # a summary with no stamp: a bug, but no reason to write a wrong cache
+    columns = _columns(list(snapshot.summaries.values()))
+    dirs = _dirs_with_stamps(snapshot)
+    try:
+        payload = marshal.dumps((_schema_key(), str(root), snapshot.listed_at_ns, sizes, mtimes, columns, dirs, snapshot.sqlite))
     except ValueError:  # an object marshal cannot write slipped into a row: better no cache than a crash
         return
     data = MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
@@ -123,20 +132,40 @@ def save(root: Path, snapshot: Snapshot) -> None:
         pass
 
 
+def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:
+    """Each listing plus the (size, mtime_ns) of the row cached for each of its names.
+
+    Taken from the very rows saved, so a warm start that finds a folder's files
+    with exactly these stamps can take all their rows at once. A name with no
+    usable row (not a file, left out, unreadable) gets None, which never matches.
+    """
+    summaries, sizes, mtimes = snapshot.summaries, snapshot.sizes, snapshot.mtimes
+    out = {}
+    for rel_d, (mtime_ns, names, subdirs, has_sqlite, *_old) in snapshot.dirs.items():
+        prefix = rel_d.replace(os.sep, "/") + "/" if rel_d else ""
+        stamps = []
+        for name in names:
+            rel = prefix + name
+            s = summaries.get(rel)
+            stamps.append((sizes[rel], mtimes[rel]) if s is not None and not is_io_problem(s.problem) else None)
+        out[rel_d] = (mtime_ns, names, subdirs, has_sqlite, stamps)
+    return out
+
+
+_FIELDS = operator.attrgetter(*(f.name for f in fields(Summary)))
+_INDEX = {f.name: i for i, f in enumerate(fields(Summary))}
 # Values that repeat across thousands of rows (kinds, models, endpoints, tool names):
-# interned, marshal writes each once and refers back to it, and the loaded index
-# shares one string per value.
-_INTERNED = {name: i for i, name in enumerate(f.name for f in fields(Summary))}
-_SHARED = tuple(_INTERNED[n] for n in ("test_id", "kind", "endpoint", "model", "provider", "finish_reason", "era", "status"))
-_SHARED_TUPLES = tuple(_INTERNED[n] for n in ("tool_calls", "tools", "flags", "anomalies"))
+# made one object per value, marshal writes each once and refers back to it, and the
+# loaded index shares one string (or tuple) per value.
+_SHARED = tuple(_INDEX[n] for n in ("test_id", "kind", "endpoint", "model", "provider", "finish_reason", "era", "status", "tool_calls", "tools", "flags", "anomalies"))
 
 
-def _row(s: Summary) -> tuple[Any, ...]:
-    row = s.to_cache()
+def _columns(summaries: list[Summary]) -> list[Any]:
+    columns: list[Any] = list(zip(*map(_FIELDS, summaries))) or [()] * _WIDTH
     for i in _SHARED:
-        v = row[i]
-        if type(v) is str:
-            row[i] = sys.intern(v)
-    for i in _SHARED_TUPLES:
-        row[i] = tuple(sys.intern(v) if type(v) is str else v for v in row[i])
-    return tuple(row)
+        seen: dict[Any, Any] = {}
+        try:
+            columns[i] = [seen.setdefault(v, v) for v in columns[i]]
+        except TypeError:  # an unhashable value where none belongs: written as it is
+            pass
+    return columns

@@ -16,6 +16,7 @@ from .model import Summary, summary_sort_key
 from .recording import Recording
 from .rich_reports import print_changes, print_explanation, print_git_report, shown_path
 from .view import human_size, short_test
+from .walk import TreeWalk
 
 COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff")
 EXIT_USAGE = 2
@@ -50,8 +51,7 @@ def demo_dir() -> Path:
 def default_directory() -> tuple[Path, bool]:
     """The directory `cassette-tui` opens with no argument, and whether it is the demo."""
     cwd = Path.cwd()
-    idx = Index(cwd, recordings_only=True, use_cache=False)
-    for _rel, _st in idx._walk(idx.stats, []):  # any recording at all is enough
+    for _rel, _st in TreeWalk(str(cwd.resolve()), recordings_only=True).files():  # any recording at all is enough
         return cwd, False
     return demo_dir(), True
 

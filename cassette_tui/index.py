@@ -7,11 +7,12 @@ start reads only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import errno
 import gc
 import os
 import marshal
+import operator
 import posixpath
 import sqlite3
 import stat
@@ -26,20 +27,9 @@ from typing import Any
 from . import cache as summary_cache
 from .model import Summary
 from .recording import Recording, era_of, is_io_problem
+from .walk import RACY_NS, SKIP_DIRS, TreeWalk
 
 VANISHED = "file not found"   # Recording.load's problem for a path gone since it was listed
-
-# A folder whose mtime is within this of the last listing may have changed again
-# within the same timestamp tick (1 s on ext3 and HFS+, 2 s on FAT): list it again.
-RACY_NS = 2_000_000_000
-
-_DIR_FDS = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
-# O_NONBLOCK: a FIFO where a folder was must fail at once, never wait for a writer.
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-
-# Directories never worth descending into when looking for recordings.
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
-
 
 class RefError(LookupError):
     """A reference to a recording that matches nothing, or more than one."""
@@ -58,6 +48,10 @@ class SqliteRow:
     model: str | None
     timestamp: str | None
     is_streaming: bool
+
+
+_summary_row = operator.attrgetter(*(f.name for f in dataclasses.fields(Summary)))  # all fields, as a tuple
+_sqlite_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(SqliteRow)))  # a row as a tuple, shallow
 
 
 @dataclass
@@ -106,57 +100,77 @@ class Index:
         t0 = time.perf_counter()
         if not self.root.is_dir():
             raise NotADirectoryError(f"not a directory: {self.root}")
+        # Every object a scan makes (cached rows, summaries) lives on: the cyclic GC
+        # would only rescan them, several times over, for nothing.
+        with _gc_paused():
+            self._scan(progress, workers)
+        self.stats.seconds = time.perf_counter() - t0
+        return self
+
+    def _scan(self, progress: Callable[[int, int], None] | None, workers: int | None) -> None:
         listed_at_ns = time.time_ns()
         snap = (summary_cache.load(self.root) if self.use_cache else None) or summary_cache.Snapshot()
-        cached = snap.files
+        cached, cached_sizes, cached_mtimes = snap.summaries, snap.sizes, snap.mtimes
         stats = ScanStats()
-        sqlite_files: list[str] = []
-        dirs: dict[str, summary_cache.DirListing] = {}
-        # A folder's listing is reused while its mtime is unchanged, unless it changed so
-        # close to the last listing that a later change could carry the same timestamp.
-        listing = list(self._walk(stats, sqlite_files, known_dirs=snap.dirs, trust_before_ns=snap.listed_at_ns - RACY_NS, dirs_out=dirs))
-        fresh: dict[str, tuple[int, int, Summary | None]] = {}
-        to_read: list[tuple[str, int]] = []
-        for rel, st in listing:
-            hit = cached.get(rel)
-            if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns and (hit[2].problem is None or not is_io_problem(hit[2].problem)):
-                fresh[rel] = hit
-            else:
-                fresh[rel] = (st.st_size, st.st_mtime_ns, None)
-                to_read.append((rel, st.st_size))
-        stats.files, stats.read, stats.cached = len(listing), len(to_read), len(listing) - len(to_read)
-        if to_read:
-            # The era depends on the folders above a file too (the root may be a `recordings/`
-            # folder itself), so it is judged on absolute paths, as refresh() does.
-            root_posix = self.root.as_posix().rstrip("/")
-            sqlite_dirs = {posixpath.dirname(f"{root_posix}/{db}") for db in sqlite_files}
-            if (self.root.parent / "index.sqlite").is_file():
-                sqlite_dirs.add(self.root.parent.as_posix())  # the root is a sqlite-era `responses/` folder
-            items = [(rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), size) for rel, size in to_read]
-            for rel, summary in summarize_files(str(self.root), items, progress, workers):
-                if summary.problem and summary.problem.startswith(VANISHED):
-                    del fresh[rel]  # deleted between listing and reading: it is simply not there
-                    continue
-                size, mtime_ns, _ = fresh[rel]
-                fresh[rel] = (size, mtime_ns, summary)
-        if not to_read and len(fresh) == len(cached):
-            fresh = cached  # nothing changed: the cached rows, already in path order
+        walk = TreeWalk(str(self.root), recordings_only=self.recordings_only, known_dirs=snap.dirs, known_files=cached, trust_before_ns=snap.listed_at_ns - RACY_NS)
+        listing = list(walk.files())
+        stats.listed, stats.skipped = walk.listed, walk.skipped
+        same = walk.unchanged_files
+        stats.files = stats.cached = len(listing) + same
+        if not listing and same == len(cached):
+            summaries, sizes, mtimes = cached, cached_sizes, cached_mtimes   # nothing changed (the common warm start)
         else:
-            fresh = dict(sorted(fresh.items()))
-        sqlite_cache = self._read_sqlite_files(sqlite_files, snap.sqlite)
-        self.sqlite_rows = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows]
-        summaries = {rel: row[2] for rel, row in fresh.items()}
-        missing = [row for row in self.sqlite_rows if row.response_file not in summaries]
-        if missing:
-            summaries.update((row.response_file, _missing_file_summary(row)) for row in missing)
+            summaries, sizes, mtimes = {}, {}, {}
+            # Some folder changed (or was not walked): the files of unchanged ones are hits.
+            for prefix, names in walk.unchanged:
+                for name in names:
+                    rel = prefix + name
+                    summaries[rel], sizes[rel], mtimes[rel] = cached[rel], cached_sizes[rel], cached_mtimes[rel]
+            to_read: list[tuple[str, int]] = []
+            listed_stamps: dict[str, tuple[int, int]] = {}
+            for rel, st in listing:
+                if st is None:  # new: its size and mtime come from reading it
+                    to_read.append((rel, 0))
+                    continue
+                hit = cached.get(rel)
+                if hit is not None and cached_sizes[rel] == st.st_size and cached_mtimes[rel] == st.st_mtime_ns and (hit.problem is None or not is_io_problem(hit.problem)):
+                    summaries[rel], sizes[rel], mtimes[rel] = hit, st.st_size, st.st_mtime_ns
+                else:
+                    listed_stamps[rel] = (st.st_size, st.st_mtime_ns)
+                    to_read.append((rel, st.st_size))
+            stats.read, stats.cached = len(to_read), stats.files - len(to_read)
+            for rel, size, mtime_ns, summary in self._read(to_read, walk.sqlite_files, progress, workers):
+                if summary.problem and summary.problem.startswith(VANISHED):
+                    continue  # deleted between listing and reading: it is simply not there
+                if not mtime_ns:  # not opened (unreadable): keep what the listing saw
+                    size, mtime_ns = listed_stamps.get(rel, (0, 0))
+                summaries[rel], sizes[rel], mtimes[rel] = summary, size, mtime_ns
             summaries = dict(sorted(summaries.items()))
-        self.summaries = summaries  # type: ignore[assignment]
-        self._snapshot = summary_cache.Snapshot(listed_at_ns, fresh, dirs, sqlite_cache)  # type: ignore[arg-type]
-        if self.use_cache and (fresh is not cached or stats.listed or sqlite_cache != snap.sqlite):
+        sqlite_cache = self._read_sqlite_files(walk.sqlite_files, snap.sqlite)
+        self.sqlite_rows = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows]
+        missing = [row for row in self.sqlite_rows if row.response_file not in summaries]
+        if missing:   # listed in index.sqlite, no file: shown as problems, never cached
+            self.summaries = dict(sorted([*summaries.items(), *((row.response_file, _missing_file_summary(row)) for row in missing)]))
+        else:
+            self.summaries = summaries
+        self._snapshot = summary_cache.Snapshot(listed_at_ns, summaries, sizes, mtimes, walk.dirs, sqlite_cache)
+        if self.use_cache and (summaries is not cached or stats.listed or sqlite_cache != snap.sqlite):
             summary_cache.save(self.root, self._snapshot)
-        stats.seconds = time.perf_counter() - t0
+        reap_children()   # last: their exits were torn down while this process did the above
         self.stats = stats
-        return self
+
+    def _read(self, to_read: list[tuple[str, int]], sqlite_files: list[str], progress: Callable[[int, int], None] | None, workers: int | None) -> list[tuple[str, int, int, Summary]]:
+        """Summarize the files to read, each with the era of the folder it sits in."""
+        if not to_read:
+            return []
+        # The era depends on the folders above a file too (the root may be a `recordings/`
+        # folder itself), so it is judged on absolute paths, as refresh() does.
+        root_posix = self.root.as_posix().rstrip("/")
+        sqlite_dirs = {posixpath.dirname(f"{root_posix}/{db}") for db in sqlite_files}
+        if (self.root.parent / "index.sqlite").is_file():
+            sqlite_dirs.add(self.root.parent.as_posix())  # the root is a sqlite-era `responses/` folder
+        items = [(rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), size) for rel, size in to_read]
+        return summarize_files(str(self.root), items, progress, workers)
 
     def _read_sqlite_files(self, sqlite_files: list[str], known: dict[str, tuple[int, int, list[tuple[Any, ...]]]]) -> dict[str, tuple[int, int, list[tuple[Any, ...]]]]:
         """Rows of each index.sqlite, from the cache while its size and mtime are unchanged."""
@@ -170,101 +184,8 @@ class Index:
             if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
                 out[db] = hit
             else:
-                out[db] = (st.st_size, st.st_mtime_ns, [dataclasses.astuple(row) for row in read_sqlite_index(self.root, db)])
+                out[db] = (st.st_size, st.st_mtime_ns, [_sqlite_fields(row) for row in read_sqlite_index(self.root, db)])
         return out
-
-    def _walk(
-        self,
-        stats: ScanStats,
-        sqlite_files: list[str],
-        start: str | None = None,
-        known_dirs: dict[str, summary_cache.DirListing] | None = None,
-        trust_before_ns: int = 0,
-        dirs_out: dict[str, summary_cache.DirListing] | None = None,
-    ) -> Iterator[tuple[str, os.stat_result]]:
-        """Yield (relative path, stat) of candidate files; survive loops, vanished and unreadable dirs.
-
-        Order is unspecified (the caller sorts); directory symlinks are followed once.
-        `start` (a folder under the root) walks only that part of the tree. A folder in
-        `known_dirs` whose mtime is unchanged (and older than `trust_before_ns`) is not
-        listed again: adding, removing or renaming an entry changes a folder's mtime.
-        Every file is still stat'ed, since writing a file in place does not. The
-        listings used go to `dirs_out`.
-        """
-        seen_dirs: set[tuple[int, int]] = set()
-        root = str(self.root)
-        stack = [start or root]
-        root_len = len(root) + 1
-        only_recordings = self.recordings_only
-        known = known_dirs or {}
-        sep = os.sep
-        while stack:
-            d = stack.pop()
-            rel_d = d[root_len:]
-            try:
-                # Through a descriptor: each stat below resolves one name, not the whole path.
-                fd = os.open(d, _DIR_FLAGS) if _DIR_FDS else None
-            except OSError as exc:
-                if exc.errno != errno.ENOTDIR:  # ENOTDIR: a listed folder (a symlink) that now points at a file
-                    stats.skipped.append(f"{d}: {exc.strerror or exc}")
-                continue
-            try:
-                found = self._walk_dir(d, fd, rel_d, seen_dirs, known, trust_before_ns, stats)
-            finally:
-                if fd is not None:
-                    os.close(fd)
-            if found is None:
-                continue
-            dir_listing, files = found
-            if dirs_out is not None:
-                dirs_out[rel_d] = dir_listing
-            prefix = d + sep
-            _mtime, _names, subdirs, has_sqlite = dir_listing
-            stack.extend(prefix + name for name in subdirs)
-            if has_sqlite:
-                sqlite_files.append((prefix + "index.sqlite")[root_len:].replace(sep, "/"))
-            rel_prefix = prefix[root_len:].replace(sep, "/") if sep != "/" else prefix[root_len:]
-            for name, st in files:
-                if stat.S_ISREG(st.st_mode):
-                    rel = rel_prefix + name
-                    if not only_recordings or "/recordings/" in "/" + rel:
-                        yield rel, st
-                elif stat.S_ISDIR(st.st_mode) and name not in SKIP_DIRS and not name.startswith("."):
-                    stack.append(prefix + name)
-
-    @staticmethod
-    def _walk_dir(
-        d: str,
-        fd: int | None,
-        rel_d: str,
-        seen_dirs: set[tuple[int, int]],
-        known: dict[str, summary_cache.DirListing],
-        trust_before_ns: int,
-        stats: ScanStats,
-    ) -> tuple[summary_cache.DirListing, list[tuple[str, os.stat_result]]] | None:
-        """One folder's listing (cached or fresh) and the stat of each `.json` in it; None to skip it."""
-        try:
-            dst = os.fstat(fd) if fd is not None else os.stat(d)
-            if not stat.S_ISDIR(dst.st_mode):
-                return None
-            ident = (dst.st_dev, dst.st_ino)
-            if ident in seen_dirs:
-                return None  # a symlink loop, or a folder reached twice
-            seen_dirs.add(ident)
-            dir_listing = known.get(rel_d)
-            if dir_listing is None or dir_listing[0] != dst.st_mtime_ns or dst.st_mtime_ns >= trust_before_ns:
-                dir_listing = (dst.st_mtime_ns, *_list_dir(fd if fd is not None else d))
-                stats.listed += 1
-        except OSError as exc:
-            stats.skipped.append(f"{d}: {exc.strerror or exc}")
-            return None
-        files = []
-        for name in dir_listing[1]:
-            try:
-                files.append((name, os.stat(name, dir_fd=fd) if fd is not None else os.stat(os.path.join(d, name))))
-            except OSError:
-                continue  # vanished between listing and stat: it is simply not there
-        return dir_listing, files
 
     # --- incremental updates (live reload) ---------------------------------------------
 
@@ -329,7 +250,7 @@ class Index:
                 continue
             if os.path.isdir(abs_path):
                 if parts[-1] not in SKIP_DIRS and not parts[-1].startswith("."):
-                    files.update((str(self.root / rel), None) for rel, _st in self._walk(ScanStats(), [], str(abs_path)))
+                    files.update((str(self.root / rel), None) for rel, _st in TreeWalk(str(self.root), recordings_only=self.recordings_only).files(str(abs_path)))
             elif not os.path.lexists(abs_path):
                 gone.append("/".join(parts) + "/")
             if path.endswith(".json"):
@@ -346,7 +267,7 @@ class Index:
 
         For what no watcher reported: files written before it started, or events it dropped.
         """
-        listing = dict(self._walk(ScanStats(), []))
+        listing = dict(TreeWalk(str(self.root), recordings_only=self.recordings_only).files())
         changes = []
         for rel, st in listing.items():
             old = self.summaries.get(rel)
@@ -366,21 +287,24 @@ class Index:
         timeline, a cache save) never sees it change size under it.
         """
         summaries = dict(self.summaries)
-        files = dict(self._snapshot.files)   # the size and mtime each summary was read at, for save_cache
+        # The size and mtime each summary was read at, for save_cache.
+        sizes, mtimes = dict(self._snapshot.sizes), dict(self._snapshot.mtimes)
         added = False
         for change in changes:
             if change.action == "removed":
                 summaries.pop(change.path, None)
-                files.pop(change.path, None)
+                sizes.pop(change.path, None)
+                mtimes.pop(change.path, None)
             elif change.summary is not None:
                 added = added or change.path not in summaries
                 summaries[change.path] = change.summary
                 if change.stamp is not None:
-                    files[change.path] = (*change.stamp, change.summary)
-                else:
-                    files.pop(change.path, None)  # unknown stamp: read again next start
+                    sizes[change.path], mtimes[change.path] = change.stamp
+                else:  # unknown stamp: read again next start
+                    sizes.pop(change.path, None)
+                    mtimes.pop(change.path, None)
         self.summaries = dict(sorted(summaries.items())) if added else summaries
-        self._snapshot = dataclasses.replace(self._snapshot, files=files)
+        self._snapshot = dataclasses.replace(self._snapshot, sizes=sizes, mtimes=mtimes)
 
     def save_cache(self) -> None:
         """Persist the current summaries (after live updates) so the next start is warm.
@@ -391,13 +315,9 @@ class Index:
         """
         if not self.use_cache:
             return
-        stamps = self._snapshot.files
-        rows = {}
-        for rel, s in self.summaries.items():
-            stamp = stamps.get(rel)
-            if stamp is not None:
-                rows[rel] = (stamp[0], stamp[1], s)
-        summary_cache.save(self.root, dataclasses.replace(self._snapshot, files=rows))
+        sizes = self._snapshot.sizes
+        kept = {rel: s for rel, s in self.summaries.items() if rel in sizes}   # not the index.sqlite rows with no file
+        summary_cache.save(self.root, dataclasses.replace(self._snapshot, summaries=kept))
 
     # --- looking up --------------------------------------------------------------------
 
@@ -445,24 +365,6 @@ class Index:
         return groups
 
 
-def _list_dir(d: str | int) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
-    """A folder's `.json` names, the folders below it worth walking, and whether it holds an index.sqlite."""
-    names: list[str] = []
-    subdirs: list[str] = []
-    has_sqlite = False
-    with os.scandir(d) as entries:
-        for entry in entries:
-            name = entry.name
-            if name.endswith(".json"):
-                names.append(name)   # a file, or a folder named *.json: the walk's stat tells
-            elif entry.is_dir():
-                if name not in SKIP_DIRS and not name.startswith("."):
-                    subdirs.append(name)
-            elif name == "index.sqlite":
-                has_sqlite = True
-    return tuple(names), tuple(subdirs), has_sqlite
-
-
 PARALLEL_MIN_FILES = 128   # below this, forking costs more than it saves
 
 
@@ -471,8 +373,11 @@ def summarize_files(
     items: list[tuple[str, str, int]],
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
-) -> list[tuple[str, Summary]]:
-    """(rel, era, size) triples -> (rel, Summary), in forked processes when it pays and is safe."""
+) -> list[tuple[str, int, int, Summary]]:
+    """(rel, era, size) triples -> (rel, size, mtime_ns, Summary), in forked processes when it pays and is safe.
+
+    Size and mtime are those of the file as opened (0 when it could not be).
+    """
     if workers is None:
         workers = (os.cpu_count() or 1) if len(items) >= PARALLEL_MIN_FILES and _fork_is_safe() else 1
     if workers > 1 and len(items) > 1:
@@ -480,24 +385,35 @@ def summarize_files(
     return _summarize_serial(root, items, progress)
 
 
-def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Callable[[int, int], None] | None = None, scale: int = 1) -> list[tuple[str, Summary]]:
+def _summarize_one(root: str, rel: str, era: str) -> tuple[str, int, int, Summary]:
+    rec = Recording.load(os.path.join(root, rel))
+    return rel, rec.size, rec.mtime_ns, rec.summary(rel, era)
+
+
+def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Callable[[int, int], None] | None = None) -> list[tuple[str, int, int, Summary]]:
     out = []
-    total = len(items) * scale
-    # Parsing allocates many small objects that all stay alive until the summary
-    # is taken; the cyclic GC would rescan them again and again for nothing.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    total = len(items)
+    with _gc_paused():
         for done, (rel, era, _size) in enumerate(items, 1):
-            out.append((rel, Recording.load(os.path.join(root, rel)).summary(rel, era)))
+            out.append(_summarize_one(root, rel, era))
             if progress and done % 100 == 0:
-                progress(done * scale, total)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+                progress(done, total)
     if progress:
         progress(total, total)
     return out
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsing allocates many small objects that all stay alive until the summary
+    # is taken; the cyclic GC would rescan them again and again for nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _fork_is_safe() -> bool:
@@ -505,45 +421,136 @@ def _fork_is_safe() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, Summary]]:
-    """Split the files by size across `workers` processes: this one and workers-1 forks.
+_UNREAPED: list[int] = []   # forked readers done with their work, their exit not yet waited for
 
-    Each child marshals its summaries into an unlinked temporary file (a pipe would
-    block it until this process, busy with its own share, got round to reading).
-    A child that fails is simply redone here.
-    """
-    parts: list[list[tuple[str, str, int]]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for item in sorted(items, key=lambda it: it[2], reverse=True):
-        i = loads.index(min(loads))
-        parts[i].append(item)
-        loads[i] += item[2] + 4096  # per-file overhead counts too
-    children: list[tuple[int, Any, list[tuple[str, str, int]]]] = []
-    for part in parts[1:]:
-        out = tempfile.TemporaryFile()
-        pid = os.fork()
-        if pid == 0:  # the child: summarize, write, leave without running any cleanup
-            code = 1
-            try:
-                out.write(marshal.dumps([(rel, tuple(s.to_cache())) for rel, s in _summarize_serial(root, part)]))
-                out.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        children.append((pid, out, part))
-    results = _summarize_serial(root, parts[0], progress, scale=workers)
-    for pid, out, part in children:
-        _, status = os.waitpid(pid, 0)
+
+def reap_children() -> None:
+    """Wait for the forked readers' exits (so no zombie is left behind)."""
+    while _UNREAPED:
+        pid = _UNREAPED.pop()
         try:
-            if status != 0:
-                raise OSError(f"worker exited with status {status}")
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
+BATCH_FILES = 16   # files claimed at a time, at most: few claims, and the batches shrink towards the end
+
+
+def _batches(items: list[Any], workers: int) -> list[list[Any]]:
+    """Batches for the token pipe: at most 255 (one byte each), shrinking to single files
+    at the end so that every process runs out of work at about the same time."""
+    n = len(items)
+    bulk = max(BATCH_FILES, -(-n // 150))
+    out = []
+    i = 0
+    while i < n:
+        size = max(1, min(bulk, (n - i) // (4 * workers)))
+        out.append(items[i:i + size])
+        i += size
+    if len(out) > 255:
+        size = -(-n // 255)
+        out = [items[j:j + size] for j in range(0, n, size)]
+    return out
+
+
+def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, int, int, Summary]]:
+    """Share the files among this process and workers-1 forks, batch by batch.
+
+    The batches (largest files first) are one-byte tokens in a pipe; each process
+    takes the next token when it is free, so the work balances itself even when
+    a core is slower or busy elsewhere. Each child marshals its summaries into an
+    unlinked temporary file, with the batches it did. A child that fails has its
+    batches redone here.
+    """
+    ordered = sorted(items, key=lambda it: it[2], reverse=True)   # new files (size unknown, 0) keep the walk's order
+    batches = _batches(ordered, workers)
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, bytes(range(len(batches))))
+    finally:
+        os.close(write_end)   # once the tokens are gone, a read returns b"": the work is done
+    children: list[tuple[int, Any, int]] = []
+    try:
+        for _ in range(workers - 1):
+            out = tempfile.TemporaryFile()
+            done_read, done_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: summarize, write, leave without running any cleanup
+                code = 1
+                try:
+                    _claim_batches(root, read_end, batches, sink=out)
+                    out.flush()
+                    os.write(done_write, b"x")
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(done_write)
+            children.append((pid, out, done_read))
+        mine, results = _claim_batches(root, read_end, batches, progress, len(ordered))
+    finally:
+        os.close(read_end)
+    done = set(mine)
+    for pid, out, done_read in children:
+        # Its word (or, if it died, the end of the pipe) says its file is complete. Its exit,
+        # which takes a while to tear down, is waited for later: see reap_children().
+        os.read(done_read, 1)
+        os.close(done_read)
+        _UNREAPED.append(pid)
+        try:
+            # Whatever batches it wrote whole count, even if it died later; the rest are redone below.
             out.seek(0)
-            results.extend((rel, Summary(*row)) for rel, row in marshal.loads(out.read()))
+            data = memoryview(out.read())
+            at = 0
+            while at + 4 <= len(data):   # length-prefixed: marshal.load on a file reads in tiny pieces
+                end = at + 4 + int.from_bytes(data[at:at + 4], "little")
+                i, rows = marshal.loads(data[at + 4:end])
+                at = end
+                batch = [(rel, size, mtime_ns, Summary(*row)) for rel, size, mtime_ns, row in rows]
+                if i not in done:
+                    results.extend(batch)
+                    done.add(i)
         except (OSError, ValueError, TypeError, EOFError):
-            results.extend(_summarize_serial(root, part))
+            pass  # the end of what it wrote whole
         finally:
             out.close()
+    for i, batch in enumerate(batches):
+        if i not in done:
+            results.extend(_summarize_serial(root, batch))
     return results
+
+
+def _claim_batches(
+    root: str,
+    tokens: int,
+    batches: list[list[tuple[str, str, int]]],
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+    sink: Any = None,
+) -> tuple[list[int], list[tuple[str, int, int, Summary]]]:
+    """Summarize batch after batch, as long as the pipe hands out tokens.
+
+    With a `sink` (a child's file), each batch is marshalled to it as soon as it is
+    done, so nothing is left to write when the tokens run out.
+    """
+    done: list[int] = []
+    out: list[tuple[str, int, int, Summary]] = []
+    with _gc_paused():
+        while token := os.read(tokens, 1):
+            i = token[0]
+            batch = [_summarize_one(root, rel, era) for rel, era, _size in batches[i]]
+            if sink is not None:
+                blob = marshal.dumps((i, [(rel, size, mtime_ns, _summary_row(s)) for rel, size, mtime_ns, s in batch]))
+                sink.write(len(blob).to_bytes(4, "little") + blob)
+            else:
+                out.extend(batch)
+            done.append(i)
+            if progress:
+                # Batches go out in order: this one's position tells how far everyone has got.
+                progress(min(total, (i + 1) * len(batches[0])), total)
+    if progress:
+        progress(total, total)
+    return done, out
 
 
 def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:

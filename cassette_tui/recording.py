@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -12,6 +13,7 @@ from .conversation import Step, request_steps, response_steps
 from .jsonio import JSONProblem, loads
 from .model import Result, Summary
 from .streams import reassemble, type_label
+from .tools import offered_tools
 
 MAX_FILE_BYTES = 256 * 1024 * 1024   # beyond this a file is summarized as too large, never parsed
 SEARCH_TEXT_LIMIT = 16_000           # characters of message text kept per recording for bare-word search
@@ -66,6 +68,8 @@ def name_form(stem: str) -> str:
     return "other"
 
 
+# Memoized: a tree holds thousands of recordings but few distinct test ids and URLs.
+@functools.lru_cache(maxsize=4096)
 def provider_from_test_id(test_id: str | None) -> str | None:
     if not test_id:
         return None
@@ -73,6 +77,7 @@ def provider_from_test_id(test_id: str | None) -> str | None:
     return m.group(1).lower() if m else None
 
 
+@functools.lru_cache(maxsize=1024)
 def provider_from_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -85,6 +90,11 @@ def provider_from_url(url: str | None) -> str | None:
         if needle in lower:
             return provider
     return urlparse(url).hostname or None
+
+
+@functools.lru_cache(maxsize=1024)
+def _url_path(url: str) -> str:
+    return urlparse(url).path or url
 
 
 def era_of(path: str, sqlite_dirs: set[str] | None = None) -> str:
@@ -105,6 +115,23 @@ def era_of(path: str, sqlite_dirs: set[str] | None = None) -> str:
     return "sqlite" if has_sqlite else "flat"
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """The whole file: one read when it still has the size fstat gave (no file object needed)."""
+    data = os.read(fd, size + 1)
+    if len(data) == size:
+        return data
+    # It grew or shrank since the fstat (being rewritten), or the filesystem returned a short read.
+    parts = [data]
+    total = len(data)
+    while total <= MAX_FILE_BYTES and (more := os.read(fd, 1 << 20)):
+        parts.append(more)
+        total += len(more)
+    return b"".join(parts)
+
+
 class lazy:  # noqa: N801 - reads like a decorator
     """A cached property without functools.cached_property's per-access lock (Python 3.11)."""
 
@@ -123,10 +150,11 @@ class lazy:  # noqa: N801 - reads like a decorator
 class Recording:
     """A recording read from disk or memory. Reading never raises: a bad file has `.problem`."""
 
-    def __init__(self, data: Any, path: str = "<memory>", *, problem: str | None = None, size: int = 0, mtime: float = 0.0, note: str | None = None):
+    def __init__(self, data: Any, path: str = "<memory>", *, problem: str | None = None, size: int = 0, mtime: float = 0.0, note: str | None = None, mtime_ns: int = 0):
         self.path = path
         self.size = size
         self.mtime = mtime
+        self.mtime_ns = mtime_ns   # exact, for the index cache's key (0 when not read from a file)
         self.note = note
         self.problem = problem
         self.data: dict[str, Any] = {}
@@ -149,16 +177,18 @@ class Recording:
             # Non-blocking, and checked on the open descriptor: a FIFO named *.json (or a
             # file swapped for one after listing) must not hang the reader, and size and
             # mtime then describe the very file read, not whatever was at the path before.
-            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-            with open(fd, "rb") as f:
+            fd = os.open(p, _READ_FLAGS)
+            try:
                 st = os.fstat(fd)
                 if stat.S_ISDIR(st.st_mode):
                     return cls(None, p, problem="is a directory")
                 if not stat.S_ISREG(st.st_mode):
                     return cls(None, p, problem="not a regular file (a FIFO, socket or device)")
                 if st.st_size > MAX_FILE_BYTES:
-                    return cls(None, p, problem=f"too large to read ({st.st_size / 2**20:.0f} MiB)", size=st.st_size, mtime=st.st_mtime)
-                raw = f.read()
+                    return cls(None, p, problem=f"too large to read ({st.st_size / 2**20:.0f} MiB)", size=st.st_size, mtime=st.st_mtime, mtime_ns=st.st_mtime_ns)
+                raw = _read_all(fd, st.st_size)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             return cls(None, p, problem="file not found (it may have been removed)")
         except IsADirectoryError:
@@ -167,7 +197,9 @@ class Recording:
             return cls(None, p, problem="permission denied")
         except OSError as exc:
             return cls(None, p, problem=f"cannot read: {exc.strerror or exc}")
-        return cls.from_bytes(raw, p, size=len(raw), mtime=st.st_mtime)
+        rec = cls.from_bytes(raw, p, size=len(raw), mtime=st.st_mtime)
+        rec.mtime_ns = st.st_mtime_ns
+        return rec
 
     @classmethod
     def from_bytes(cls, raw: bytes, path: str = "<memory>", *, size: int | None = None, mtime: float = 0.0) -> Recording:
@@ -237,7 +269,7 @@ class Recording:
         if isinstance(ep, str) and ep:
             return ep
         if self.url:
-            return urlparse(self.url).path or self.url
+            return _url_path(self.url)
         if self.request_kind == "tool":
             return f"tool:{req.get('tool_name')}"
         if self.request_kind == "file":
@@ -325,8 +357,6 @@ class Recording:
         return self.request_steps() + response_steps(self.result)
 
     def tools_offered(self) -> list[str]:
-        from .tools import offered_tools
-
         return list(offered_tools(self.body))
 
     def message_count(self) -> int:
@@ -344,42 +374,47 @@ class Recording:
         if self.problem:
             return Summary(id=self.id, path=rel, kind="invalid", size=self.size, mtime=self.mtime, problem=self.problem)
         # Reuse a full reassembly if one exists; otherwise skip the per-chunk events.
-        result = self.__dict__.get("result") or reassemble(self.response, self.body, events=False)
+        # (Written for speed: the index calls this once per file of a cold scan.)
+        body = self.body
+        result = self.__dict__.get("result") or reassemble(self.response, body, events=False)
         req_steps = self.request_steps()
+        offered = tuple(offered_tools(body))
+        calls = result.tool_calls
+        called = tuple([t.name or "?" for t in calls]) if calls else ()
+        anomalies = result.anomalies
+        step_kinds = {s.kind for s in req_steps}
         flags = []
-        offered = self.tools_offered()
-        called = tuple(t.name or "?" for t in result.tool_calls)
         if offered or called:
             flags.append("tools")
         if result.error:
             flags.append("error")
-        if result.reasoning or any(s.kind == "reasoning" for s in req_steps):
+        if "reasoning" in step_kinds or any(c.reasoning for c in result.choices):
             flags.append("reasoning")
-        if any(s.kind == "image" for s in req_steps):
+        if "image" in step_kinds:
             flags.append("image")
-        if result.anomalies:
+        if anomalies:
             flags.append("anomaly")
         return Summary(
-            id=self.id,
-            path=rel,
-            test_id=self.test_id,
-            kind=self.kind,
-            endpoint=self.endpoint,
-            model=self.model,
-            provider=self.provider,
-            streaming=self.streaming,
-            chunks=len(self.chunks),
-            finish_reason=result.finish_reason,
-            tool_calls=called,
-            tools=tuple(offered),
-            messages=self.message_count(),
-            size=self.size,
-            mtime=self.mtime,
-            problem=None,
-            flags=tuple(flags),
-            anomalies=tuple(dict.fromkeys(a.code for a in result.anomalies)),
-            era=self.era if era is None else era,
-            text=_search_text(req_steps, result),
+            self.id,
+            rel,
+            self.test_id,
+            self.kind,
+            self.endpoint,
+            self.model,
+            self.provider,
+            self.streaming,
+            len(self.chunks),
+            result.finish_reason,
+            called,
+            offered,
+            self.message_count(),
+            self.size,
+            self.mtime,
+            None,
+            tuple(flags),
+            tuple(dict.fromkeys([a.code for a in anomalies])) if anomalies else (),
+            self.era if era is None else era,
+            _search_text(req_steps, result),
         )
 
     def __repr__(self) -> str:

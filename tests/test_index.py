@@ -281,7 +281,7 @@ def test_deleted_file_is_dropped_and_added_file_is_added(tree: Path, cache_dir: 
     idx = Index(tree).scan()
     assert list(idx.summaries) == sorted(rels[1:])
     assert (idx.stats.read, idx.stats.cached) == (0, 4)
-    assert sorted(summary_cache.load(tree.resolve()).files) == sorted(rels[1:])  # the cache forgot it too
+    assert sorted(summary_cache.load(tree.resolve()).summaries) == sorted(rels[1:])  # the cache forgot it too
 
     write(tree, "new/recordings/" + "f" * 64 + ".json", chat(model="fresh"))
     idx = Index(tree).scan()
@@ -347,7 +347,7 @@ def test_damaged_cache_is_survived_and_rebuilt(tree: Path, cache_dir: Path, dama
     assert idx.summaries == reference
     assert [idx.summaries[r].kind for r in rels] == ["chat"] * 5
     # rebuilt: the next start is warm again
-    assert cf.is_file() and sorted(summary_cache.load(tree.resolve()).files) == sorted(rels)
+    assert cf.is_file() and sorted(summary_cache.load(tree.resolve()).summaries) == sorted(rels)
     assert Index(tree).scan().stats.read == 0
 
 
@@ -380,6 +380,39 @@ def test_unchanged_folders_are_not_listed_again_but_every_file_is_checked(tree: 
     idx = Index(tree).scan()
     assert (idx.stats.listed, idx.stats.read) == (1, 1)
     assert idx.summaries["area3/recordings/" + "9" * 64 + ".json"].model == "new"
+
+
+def test_a_file_put_back_as_it_was_after_a_live_update_is_read_again(tree: Path) -> None:
+    rels = five_files(tree)
+    age(tree)
+    idx = Index(tree).scan()
+    p = tree / rels[2]
+    original, st = p.read_bytes(), p.stat()
+    write(tree, rels[2], chat(model="model-live"))
+    bump_mtime(p)
+    assert idx.refresh(p).summary.model == "model-live"
+    idx.save_cache()                     # the cache now holds the live row
+    p.write_bytes(original)              # restored as it was, mtime included (rsync -t, a backup)
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    again = Index(tree).scan()
+
+    assert again.summaries[rels[2]].model == "model-2"
+    assert again.stats.read == 1
+
+
+def test_a_cache_written_in_one_mode_serves_the_other_exactly(tree: Path) -> None:
+    write(tree, "area/recordings/" + "1" * 64 + ".json", chat(model="kept"))
+    write(tree, "area/fixtures/" + "2" * 64 + ".json", chat(model="not-a-recording-folder"))
+    write(tree, "package.json", {"name": "x"})
+    age(tree)
+    everything = sorted(Index(tree).scan().summaries)
+    assert len(everything) == 3
+    for _ in range(2):   # the second time, from the cache the first wrote
+        only = Index(tree, recordings_only=True).scan()
+        assert list(only.summaries) == ["area/recordings/" + "1" * 64 + ".json"]
+    for _ in range(2):
+        assert sorted(Index(tree).scan().summaries) == everything
 
 
 def test_a_folder_changed_just_after_it_was_listed_is_listed_again(tree: Path) -> None:
@@ -436,7 +469,7 @@ def test_cache_lives_in_the_cache_dir_and_the_tree_is_never_written(tree: Path, 
     assert sorted(p.name for p in cache_dir.iterdir()) == [cf.name]   # no temp file left behind
     # one file per root, keyed by the resolved root path
     assert marshal.loads(cf.read_bytes()[len(summary_cache.MAGIC) + 4:])[1] == str(tree.resolve())
-    assert sorted(summary_cache.load(tree.resolve()).files) == sorted([*rels, "old/recordings/responses/aaaaaaaaaaaa.json"])  # what recordings_only kept
+    assert sorted(summary_cache.load(tree.resolve()).summaries) == sorted([*rels, "old/recordings/responses/aaaaaaaaaaaa.json"])  # what recordings_only kept
 
 
 @pytest.mark.parametrize("where", ["subdir", "root", "nested-recordings"])

@@ -1,0 +1,196 @@
+"""Finding the recordings under a folder, with as few system calls as the cache allows.
+
+A warm start must notice every change (a file added, removed, or rewritten in
+place) without reading anything. Three things keep it cheap:
+
+- A folder's listing is reused while its mtime is unchanged: adding, removing or
+  renaming an entry changes a folder's mtime. Not when it changed within
+  RACY_NS of the last listing, though: a later change in the same timestamp tick
+  (1 s on ext3 and HFS+, 2 s on FAT) would carry the same mtime.
+- Every file is still stat'ed (rewriting one in place leaves its folder alone),
+  through the folder's descriptor so each stat resolves one name, not a path. When
+  the cache knows every file of a folder, their (size, mtime) are compared as one
+  list, and the folder is reported unchanged as a whole.
+- A cold start does not stat a file the folder listing already says is regular:
+  the reader's fstat on the open file gives its size and mtime.
+
+Nothing here parses a file or knows about summaries.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from typing import Any
+
+# Directories never worth descending into when looking for recordings.
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
+
+RACY_NS = 2_000_000_000
+
+# One folder as listed: (mtime_ns, `.json` names, folders below worth walking, holds an
+# index.sqlite). Loaded from the cache, a fifth item holds each name's (size, mtime_ns)
+# as cached, or None (see cache._dirs_with_stamps).
+DirListing = tuple[Any, ...]
+
+_DIR_FDS = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
+# O_NONBLOCK: a FIFO where a folder was must fail at once, never wait for a writer.
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+os_stat = os.stat
+
+
+def skipped_dir(name: str) -> bool:
+    return name in SKIP_DIRS or name.startswith(".")
+
+
+class TreeWalk:
+    """One walk of a tree; after `files()` is consumed, what it saw is on the attributes.
+
+    `known_dirs`: cached listings (reused when trusted); `known_files`: the cached
+    rows by relative path. Given `known_files`, a regular file it does not hold is
+    yielded with a None stat (it will be read anyway). `trust_before_ns`: a cached
+    listing is trusted only if the folder's mtime is older than this.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        recordings_only: bool = False,
+        known_dirs: dict[str, DirListing] | None = None,
+        known_files: dict[str, Any] | None = None,
+        trust_before_ns: int = 0,
+    ):
+        self.root = root
+        self.recordings_only = recordings_only
+        self.known_dirs = known_dirs or {}
+        self.known_files = known_files
+        self.trust_before_ns = trust_before_ns
+        self.dirs: dict[str, DirListing] = {}                      # the listings used, by relative folder
+        self.unchanged: list[tuple[str, tuple[str, ...]]] = []     # (relative prefix, names) of folders found as cached
+        self.unchanged_files = 0
+        self.sqlite_files: list[str] = []                          # index.sqlite paths, relative
+        self.skipped: list[str] = []                               # folders that could not be read, and why
+        self.listed = 0                                            # folders listed afresh
+        self._seen: set[tuple[int, int]] = set()
+
+    def files(self, start: str | None = None) -> Iterator[tuple[str, os.stat_result | None]]:
+        """(relative path, stat or None) of candidate files, in no particular order.
+
+        Survives loops, vanished and unreadable folders; folder symlinks are followed
+        once. `start` (a folder under the root) walks only that part of the tree.
+        """
+        root_len = len(self.root) + 1
+        stack = [start or self.root]
+        sep = os.sep
+        while stack:
+            d = stack.pop()
+            rel_d = d[root_len:]
+            try:
+                fd = os.open(d, _DIR_FLAGS) if _DIR_FDS else None
+            except OSError as exc:
+                if exc.errno != errno.ENOTDIR:  # ENOTDIR: a listed folder (a symlink) that now points at a file
+                    self.skipped.append(f"{d}: {exc.strerror or exc}")
+                continue
+            prefix = d + sep
+            rel_prefix = prefix[root_len:].replace(sep, "/") if sep != "/" else prefix[root_len:]
+            # In auto-discovery mode only files under a `recordings` folder count (a name
+            # holds no '/', so the folder decides for all its files).
+            wanted = not self.recordings_only or "/recordings/" in "/" + rel_prefix
+            try:
+                found = self._visit(d, fd, rel_d, wanted)
+            finally:
+                if fd is not None:
+                    os.close(fd)
+            if found is None:
+                continue
+            (_mtime, names, subdirs, has_sqlite), files = found
+            stack.extend(prefix + name for name in subdirs)
+            if has_sqlite:
+                self.sqlite_files.append((prefix + "index.sqlite")[root_len:].replace(sep, "/"))
+            if files is None:
+                self.unchanged.append((rel_prefix, names))
+                self.unchanged_files += len(names)
+                continue
+            for name, st in files:
+                if st is None or stat.S_ISREG(st.st_mode):
+                    if wanted:
+                        yield rel_prefix + name, st
+                elif stat.S_ISDIR(st.st_mode) and not skipped_dir(name):
+                    stack.append(prefix + name)
+
+    def _visit(self, d: str, fd: int | None, rel_d: str, wanted: bool) -> tuple[DirListing, list[tuple[str, os.stat_result | None]] | None] | None:
+        """A folder's listing (cached or fresh) and its `.json` entries with their stats.
+
+        The entries are None when the folder's files are wanted and every one is as
+        cached; the whole is None when the folder is to be skipped.
+        """
+        regular: frozenset[str] = frozenset()
+        try:
+            dst = os.fstat(fd) if fd is not None else os.stat(d)
+            if not stat.S_ISDIR(dst.st_mode):
+                return None
+            ident = (dst.st_dev, dst.st_ino)
+            if ident in self._seen:
+                return None  # a symlink loop, or a folder reached twice
+            self._seen.add(ident)
+            listing = self.known_dirs.get(rel_d)
+            if listing is None or listing[0] != dst.st_mtime_ns or dst.st_mtime_ns >= self.trust_before_ns:
+                names, subdirs, has_sqlite, regular = list_dir(fd if fd is not None else d)
+                listing = (dst.st_mtime_ns, names, subdirs, has_sqlite)
+                self.listed += 1
+        except OSError as exc:
+            self.skipped.append(f"{d}: {exc.strerror or exc}")
+            return None
+
+        names = listing[1]
+        stamps = listing[4] if len(listing) > 4 else None
+        listing = self.dirs[rel_d] = listing[:4]
+        if stamps is not None and wanted:
+            try:
+                # The bulk of a warm start: a stat per file, kept to a bare comprehension.
+                sts = [os_stat(name, dir_fd=fd) for name in names] if fd is not None else [os_stat(os.path.join(d, name)) for name in names]
+            except OSError:
+                pass  # one vanished: file by file below
+            else:
+                if [(st.st_size, st.st_mtime_ns) for st in sts] == stamps:
+                    return listing, None
+                return listing, list(zip(names, sts))
+        files: list[tuple[str, os.stat_result | None]] = []
+        known = self.known_files
+        rel_prefix = rel_d.replace(os.sep, "/") + "/" if rel_d else ""
+        for name in names:
+            if known is not None and name in regular and rel_prefix + name not in known:
+                files.append((name, None))  # new and regular: the reader's fstat will do
+                continue
+            try:
+                files.append((name, os_stat(name, dir_fd=fd) if fd is not None else os_stat(os.path.join(d, name))))
+            except OSError:
+                continue  # vanished between listing and stat: it is simply not there
+        return listing, files
+
+
+def list_dir(d: str | int) -> tuple[tuple[str, ...], tuple[str, ...], bool, frozenset[str]]:
+    """A folder's `.json` names, the folders below it worth walking, whether it holds an
+    index.sqlite, and which `.json` names its entries say are regular files (no stat)."""
+    names: list[str] = []
+    regular: list[str] = []
+    subdirs: list[str] = []
+    has_sqlite = False
+    with os.scandir(d) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.endswith(".json"):
+                names.append(name)   # a file, or a folder named *.json: a stat tells
+                if entry.is_file(follow_symlinks=False):
+                    regular.append(name)
+            elif entry.is_dir():
+                if not skipped_dir(name):
+                    subdirs.append(name)
+            elif name == "index.sqlite":
+                has_sqlite = True
+    return tuple(names), tuple(subdirs), has_sqlite, frozenset(regular)
