@@ -51,6 +51,7 @@ class SqliteRow:
 
 
 _summary_row = operator.attrgetter(*(f.name for f in dataclasses.fields(Summary)))  # all fields, as a tuple
+_RESPONSE_FILE = [f.name for f in dataclasses.fields(SqliteRow)].index("response_file")
 _sqlite_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(SqliteRow)))  # a row as a tuple, shallow
 
 
@@ -84,9 +85,16 @@ class Index:
         self.recordings_only = recordings_only
         self.use_cache = use_cache
         self.summaries: dict[str, Summary] = {}
-        self.sqlite_rows: list[SqliteRow] = []
+        self._sqlite_rows: list[SqliteRow] | None = []
         self.stats = ScanStats()
         self._snapshot = summary_cache.Snapshot()   # what the last scan saw, for save_cache
+
+    @property
+    def sqlite_rows(self) -> list[SqliteRow]:
+        """The rows of every index.sqlite below the root (2025-08 layout)."""
+        if self._sqlite_rows is None:
+            self._sqlite_rows = [SqliteRow(*row) for _size, _mtime, rows in self._snapshot.sqlite.values() for row in rows]
+        return self._sqlite_rows
 
     # --- scanning ----------------------------------------------------------------------
 
@@ -102,7 +110,7 @@ class Index:
             raise NotADirectoryError(f"not a directory: {self.root}")
         # Every object a scan makes (cached rows, summaries) lives on: the cyclic GC
         # would only rescan them, several times over, for nothing.
-        with _gc_paused():
+        with _gc_paused(keep=True):
             self._scan(progress, workers)
         self.stats.seconds = time.perf_counter() - t0
         return self
@@ -119,6 +127,7 @@ class Index:
         stats.files = stats.cached = len(listing) + same
         if not listing and same == len(cached):
             summaries, sizes, mtimes = cached, cached_sizes, cached_mtimes   # nothing changed (the common warm start)
+            sqlite_cache = self._read_sqlite_files(walk.sqlite_files, snap.sqlite)
         else:
             summaries, sizes, mtimes = {}, {}, {}
             # Some folder changed (or was not walked): the files of unchanged ones are hits.
@@ -139,16 +148,21 @@ class Index:
                     listed_stamps[rel] = (st.st_size, st.st_mtime_ns)
                     to_read.append((rel, st.st_size))
             stats.read, stats.cached = len(to_read), stats.files - len(to_read)
-            for rel, size, mtime_ns, summary in self._read(to_read, walk.sqlite_files, progress, workers):
+            sqlite: list[Any] = []   # read while the forked readers are busy
+
+            def read_sqlite() -> None:
+                sqlite.append(self._read_sqlite_files(walk.sqlite_files, snap.sqlite))
+
+            for rel, size, mtime_ns, summary in self._read(to_read, walk.sqlite_files, progress, workers, read_sqlite):
                 if summary.problem and summary.problem.startswith(VANISHED):
                     continue  # deleted between listing and reading: it is simply not there
                 if not mtime_ns:  # not opened (unreadable): keep what the listing saw
                     size, mtime_ns = listed_stamps.get(rel, (0, 0))
                 summaries[rel], sizes[rel], mtimes[rel] = summary, size, mtime_ns
             summaries = dict(sorted(summaries.items()))
-        sqlite_cache = self._read_sqlite_files(walk.sqlite_files, snap.sqlite)
-        self.sqlite_rows = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows]
-        missing = [row for row in self.sqlite_rows if row.response_file not in summaries]
+            sqlite_cache = sqlite[0]
+        self._sqlite_rows = None   # built from sqlite_cache when first asked for (explain and verify use them)
+        missing = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows if row[_RESPONSE_FILE] not in summaries]
         if missing:   # listed in index.sqlite, no file: shown as problems, never cached
             self.summaries = dict(sorted([*summaries.items(), *((row.response_file, _missing_file_summary(row)) for row in missing)]))
         else:
@@ -159,9 +173,17 @@ class Index:
         reap_children()   # last: their exits were torn down while this process did the above
         self.stats = stats
 
-    def _read(self, to_read: list[tuple[str, int]], sqlite_files: list[str], progress: Callable[[int, int], None] | None, workers: int | None) -> list[tuple[str, int, int, Summary]]:
+    def _read(
+        self,
+        to_read: list[tuple[str, int]],
+        sqlite_files: list[str],
+        progress: Callable[[int, int], None] | None,
+        workers: int | None,
+        meanwhile: Callable[[], None],
+    ) -> list[tuple[str, int, int, Summary]]:
         """Summarize the files to read, each with the era of the folder it sits in."""
         if not to_read:
+            meanwhile()
             return []
         # The era depends on the folders above a file too (the root may be a `recordings/`
         # folder itself), so it is judged on absolute paths, as refresh() does.
@@ -170,7 +192,7 @@ class Index:
         if (self.root.parent / "index.sqlite").is_file():
             sqlite_dirs.add(self.root.parent.as_posix())  # the root is a sqlite-era `responses/` folder
         items = [(rel, era_of(f"{root_posix}/{rel}", sqlite_dirs), size) for rel, size in to_read]
-        return summarize_files(str(self.root), items, progress, workers)
+        return summarize_files(str(self.root), items, progress, workers, meanwhile)
 
     def _read_sqlite_files(self, sqlite_files: list[str], known: dict[str, tuple[int, int, list[tuple[Any, ...]]]]) -> dict[str, tuple[int, int, list[tuple[Any, ...]]]]:
         """Rows of each index.sqlite, from the cache while its size and mtime are unchanged."""
@@ -373,15 +395,20 @@ def summarize_files(
     items: list[tuple[str, str, int]],
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[tuple[str, int, int, Summary]]:
     """(rel, era, size) triples -> (rel, size, mtime_ns, Summary), in forked processes when it pays and is safe.
 
     Size and mtime are those of the file as opened (0 when it could not be).
+    `meanwhile` is other work of this process's: run once the forks are busy, so
+    they take on more of the files while it runs.
     """
     if workers is None:
         workers = (os.cpu_count() or 1) if len(items) >= PARALLEL_MIN_FILES and _fork_is_safe() else 1
     if workers > 1 and len(items) > 1:
-        return _summarize_forked(root, items, workers, progress)
+        return _summarize_forked(root, items, workers, progress, meanwhile)
+    if meanwhile is not None:
+        meanwhile()
     return _summarize_serial(root, items, progress)
 
 
@@ -404,14 +431,25 @@ def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Ca
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Parsing allocates many small objects that all stay alive until the summary
-    # is taken; the cyclic GC would rescan them again and again for nothing.
+def _gc_paused(keep: bool = False) -> Iterator[None]:
+    """The cyclic GC off for a while: what is made meanwhile stays alive, rescanning it is waste.
+
+    Parsing allocates many small objects that all live until the summary is taken.
+    With `keep` (what was made is kept: the index), the objects made meanwhile go
+    straight to the oldest generation, where the next full collection looks at them,
+    instead of being traversed by a young collection at once and again a bit later.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep and gc.get_freeze_count() == 0:
+            # freeze() then unfreeze(): every tracked object moves to the oldest
+            # generation, and the young generations' counts restart at zero. Only
+            # when nothing is frozen, so as not to thaw what a caller froze.
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -454,7 +492,13 @@ def _batches(items: list[Any], workers: int) -> list[list[Any]]:
     return out
 
 
-def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, int, int, Summary]]:
+def _summarize_forked(
+    root: str,
+    items: list[tuple[str, str, int]],
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[tuple[str, int, int, Summary]]:
     """Share the files among this process and workers-1 forks, batch by batch.
 
     The batches (largest files first) are one-byte tokens in a pipe; each process
@@ -487,6 +531,8 @@ def _summarize_forked(root: str, items: list[tuple[str, str, int]], workers: int
                     os._exit(code)
             os.close(done_write)
             children.append((pid, out, done_read))
+        if meanwhile is not None:
+            meanwhile()
         mine, results = _claim_batches(root, read_end, batches, progress, len(ordered))
     finally:
         os.close(read_end)

@@ -230,32 +230,16 @@ class Recording:
 
     @lazy
     def test_id(self) -> str | None:
-        t = self.data.get("test_id")
-        if t is None:
-            t = self.request.get("test_id")
-        return t if isinstance(t, str) else None
+        return _test_id_of(self.data, self.request)
 
     @lazy
     def body(self) -> dict[str, Any]:
         """The request's arguments: inference `body`, passthrough `payload`, tool `kwargs`."""
-        req = self.request
-        for key in ("body", "payload", "kwargs"):
-            if isinstance(req.get(key), dict):
-                return req[key]
-        return {}
+        return _body_of(self.request)
 
     @lazy
     def request_kind(self) -> str:
-        req = self.request
-        if "tool_name" in req:
-            return "tool"
-        if req.get("api") == "file_processors" or "file_id" in req and "body" not in req:
-            return "file"
-        if "payload" in req:
-            return "http"
-        if "body" in req or "endpoint" in req:
-            return "inference"
-        return "unknown"
+        return _request_kind(self.request)
 
     @lazy
     def url(self) -> str:
@@ -264,44 +248,19 @@ class Recording:
 
     @lazy
     def endpoint(self) -> str | None:
-        req = self.request
-        ep = req.get("endpoint")
-        if isinstance(ep, str) and ep:
-            return ep
-        if self.url:
-            return _url_path(self.url)
-        if self.request_kind == "tool":
-            return f"tool:{req.get('tool_name')}"
-        if self.request_kind == "file":
-            return "file_processors"
-        return None
+        return _endpoint_of(self.request, self.url, self.request_kind)
 
     @lazy
     def model(self) -> str | None:
-        req = self.request
-        for value in (req.get("model"), self.body.get("model")):
-            if isinstance(value, str) and value:
-                return value
-        return None
+        return _model_of(self.request, self.body)
 
     @lazy
     def provider(self) -> str | None:
-        req = self.request
-        if self.request_kind in ("tool", "file") and isinstance(req.get("provider"), str):
-            return req["provider"]
-        meta = req.get("provider_metadata")
-        return (
-            provider_from_test_id(self.test_id)
-            or (meta.get("provider") if isinstance(meta, dict) and isinstance(meta.get("provider"), str) else None)
-            or provider_from_url(self.url)
-        )
+        return _provider_of(self.request, self.request_kind, self.test_id, self.url)
 
     @property
     def streaming(self) -> bool:
-        # A model list is recorded as a list with is_streaming true, but nothing was streamed.
-        if self.kind == "models":
-            return False
-        return bool(self.response.get("is_streaming")) or isinstance(self.response.get("body"), list)
+        return _streaming(self.kind, self.response)
 
     @property
     def chunks(self) -> list[Any]:
@@ -313,29 +272,7 @@ class Recording:
     def kind(self) -> str:
         if self.problem:
             return "invalid"
-        rk = self.request_kind
-        if rk in ("tool", "file"):
-            return rk
-        if rk == "unknown":
-            return "unknown"
-        path = (self.endpoint or "").rstrip("/")
-        body = self.body
-        first = self.response.get("body")
-        first = first[0] if isinstance(first, list) and first else first
-        label = type_label(first)
-        if path.endswith(_MODEL_PATHS) or label in ("Model", "ListResponse"):
-            return "models"
-        if "messages" in body or "contents" in body or path.endswith(_CHAT_PATHS) or label in ("ChatCompletion", "ChatCompletionChunk", "ChatResponse"):
-            return "chat"
-        if path.endswith(_EMBEDDING_PATHS) or "Embed" in label:
-            return "embeddings"
-        if path.endswith(_COMPLETION_PATHS) or label in ("Completion", "GenerateResponse"):
-            return "completion"
-        if path.endswith("/rerank") or isinstance(first, dict) and isinstance(first.get("results"), list):
-            return "rerank"
-        if path.startswith("/api/"):
-            return "admin"
-        return "http" if rk == "http" else "unknown"
+        return _kind_of(self.request_kind, self.endpoint, self.body, self.response)
 
     @property
     def era(self) -> str:
@@ -360,11 +297,7 @@ class Recording:
         return list(offered_tools(self.body))
 
     def message_count(self) -> int:
-        body = self.body
-        for key in ("messages", "contents", "input"):
-            if isinstance(body.get(key), list):
-                return len(body[key])
-        return 1 if any(isinstance(body.get(k), str) for k in ("prompt", "input", "contents", "query")) else 0
+        return _message_count(self.body)
 
     # --- the index row -----------------------------------------------------------------
 
@@ -373,11 +306,21 @@ class Recording:
         rel = rel_path if rel_path is not None else self.path
         if self.problem:
             return Summary(id=self.id, path=rel, kind="invalid", size=self.size, mtime=self.mtime, problem=self.problem)
+        # Written for speed: the index calls this once per file of a cold scan, so the
+        # lazy attributes are bypassed for the same functions called directly.
+        data = self.data
+        req = data.get("request") or {}
+        response = data.get("response") or {}
+        body = _body_of(req)
+        test_id = _test_id_of(data, req)
+        request_kind = _request_kind(req)
+        url = req.get("url")
+        url = url if isinstance(url, str) else ""
+        endpoint = _endpoint_of(req, url, request_kind)
+        kind = _kind_of(request_kind, endpoint, body, response)
         # Reuse a full reassembly if one exists; otherwise skip the per-chunk events.
-        # (Written for speed: the index calls this once per file of a cold scan.)
-        body = self.body
-        result = self.__dict__.get("result") or reassemble(self.response, body, events=False)
-        req_steps = self.request_steps()
+        result = self.__dict__.get("result") or reassemble(response, body, events=False)
+        req_steps = request_steps(req)
         offered = tuple(offered_tools(body))
         calls = result.tool_calls
         called = tuple([t.name or "?" for t in calls]) if calls else ()
@@ -394,20 +337,21 @@ class Recording:
             flags.append("image")
         if anomalies:
             flags.append("anomaly")
+        chunks = response.get("body")
         return Summary(
             self.id,
             rel,
-            self.test_id,
-            self.kind,
-            self.endpoint,
-            self.model,
-            self.provider,
-            self.streaming,
-            len(self.chunks),
+            test_id,
+            kind,
+            endpoint,
+            _model_of(req, body),
+            _provider_of(req, request_kind, test_id, url),
+            _streaming(kind, response),
+            len(chunks) if isinstance(chunks, list) and kind != "models" else 0,
             result.finish_reason,
             called,
             offered,
-            self.message_count(),
+            _message_count(body),
             self.size,
             self.mtime,
             None,
@@ -419,6 +363,105 @@ class Recording:
 
     def __repr__(self) -> str:
         return f"<Recording {self.id[:16]} {self.kind} {self.model or ''}>"
+
+
+# --- what a recording is: plain functions, shared by the lazy attributes and summary() ---
+
+
+def _test_id_of(data: dict[str, Any], req: dict[str, Any]) -> str | None:
+    t = data.get("test_id")
+    if t is None:
+        t = req.get("test_id")
+    return t if isinstance(t, str) else None
+
+
+def _body_of(req: dict[str, Any]) -> dict[str, Any]:
+    for key in ("body", "payload", "kwargs"):
+        value = req.get(key)
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
+def _request_kind(req: dict[str, Any]) -> str:
+    if "tool_name" in req:
+        return "tool"
+    if req.get("api") == "file_processors" or "file_id" in req and "body" not in req:
+        return "file"
+    if "payload" in req:
+        return "http"
+    if "body" in req or "endpoint" in req:
+        return "inference"
+    return "unknown"
+
+
+def _endpoint_of(req: dict[str, Any], url: str, request_kind: str) -> str | None:
+    ep = req.get("endpoint")
+    if isinstance(ep, str) and ep:
+        return ep
+    if url:
+        return _url_path(url)
+    if request_kind == "tool":
+        return f"tool:{req.get('tool_name')}"
+    if request_kind == "file":
+        return "file_processors"
+    return None
+
+
+def _model_of(req: dict[str, Any], body: dict[str, Any]) -> str | None:
+    for value in (req.get("model"), body.get("model")):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _provider_of(req: dict[str, Any], request_kind: str, test_id: str | None, url: str) -> str | None:
+    if request_kind in ("tool", "file") and isinstance(req.get("provider"), str):
+        return req["provider"]
+    meta = req.get("provider_metadata")
+    return (
+        provider_from_test_id(test_id)
+        or (meta.get("provider") if isinstance(meta, dict) and isinstance(meta.get("provider"), str) else None)
+        or provider_from_url(url)
+    )
+
+
+def _kind_of(request_kind: str, endpoint: str | None, body: dict[str, Any], response: dict[str, Any]) -> str:
+    if request_kind in ("tool", "file"):
+        return request_kind
+    if request_kind == "unknown":
+        return "unknown"
+    path = (endpoint or "").rstrip("/")
+    first = response.get("body")
+    first = first[0] if isinstance(first, list) and first else first
+    label = type_label(first)
+    if path.endswith(_MODEL_PATHS) or label in ("Model", "ListResponse"):
+        return "models"
+    if "messages" in body or "contents" in body or path.endswith(_CHAT_PATHS) or label in ("ChatCompletion", "ChatCompletionChunk", "ChatResponse"):
+        return "chat"
+    if path.endswith(_EMBEDDING_PATHS) or "Embed" in label:
+        return "embeddings"
+    if path.endswith(_COMPLETION_PATHS) or label in ("Completion", "GenerateResponse"):
+        return "completion"
+    if path.endswith("/rerank") or isinstance(first, dict) and isinstance(first.get("results"), list):
+        return "rerank"
+    if path.startswith("/api/"):
+        return "admin"
+    return "http" if request_kind == "http" else "unknown"
+
+
+def _streaming(kind: str, response: dict[str, Any]) -> bool:
+    # A model list is recorded as a list with is_streaming true, but nothing was streamed.
+    if kind == "models":
+        return False
+    return bool(response.get("is_streaming")) or isinstance(response.get("body"), list)
+
+
+def _message_count(body: dict[str, Any]) -> int:
+    for key in ("messages", "contents", "input"):
+        if isinstance(body.get(key), list):
+            return len(body[key])
+    return 1 if any(isinstance(body.get(k), str) for k in ("prompt", "input", "contents", "query")) else 0
 
 
 def _search_text(steps: list[Step], result: Result) -> str:
