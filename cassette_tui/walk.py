@@ -43,6 +43,9 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLO
 os_stat = os.stat
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def skipped_dir(name: str) -> bool:
     return name in SKIP_DIRS or name.startswith(".")
 
@@ -108,8 +111,10 @@ class TreeWalk:
                     os.close(fd)
             if found is None:
                 continue
-            (_mtime, names, subdirs, has_sqlite), files = found
-            stack.extend(prefix + name for name in subdirs)
+            listing, files = found
+            names, subdirs, has_sqlite = listing[1], listing[2], listing[3]
+            if subdirs:
+                stack.extend([prefix + name for name in subdirs])
             if has_sqlite:
                 self.sqlite_files.append((prefix + "index.sqlite")[root_len:].replace(sep, "/"))
             if files is None:
@@ -129,7 +134,7 @@ class TreeWalk:
         The entries are None when the folder's files are wanted and every one is as
         cached; the whole is None when the folder is to be skipped.
         """
-        regular: frozenset[str] = frozenset()
+        regular = _NONE
         try:
             dst = os.fstat(fd) if fd is not None else os.stat(d)
             if not stat.S_ISDIR(dst.st_mode):
@@ -149,7 +154,7 @@ class TreeWalk:
 
         names = listing[1]
         stamps = listing[4] if len(listing) > 4 else None
-        listing = self.dirs[rel_d] = listing[:4]
+        self.dirs[rel_d] = listing   # (the stamps, if any, are rebuilt from the rows when saved)
         if stamps is not None and wanted:
             try:
                 # The bulk of a warm start: a stat per file, kept to a bare comprehension.
