@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-CORE = ("model", "recording", "streams", "conversation", "timeline", "tools", "index", "cache", "query", "hashing", "view", "jsonio",
+CORE = ("model", "recording", "streams", "conversation", "timeline", "tools", "walk", "index", "cache", "query", "hashing", "view", "jsonio",
         "diff", "verify", "explain", "gitdiff")
 FACES = ("rich", "textual")
 
