@@ -80,12 +80,8 @@ _PATH = [f.name for f in fields(Summary)].index("path")
 def load(root: Path) -> Snapshot | None:
     """The snapshot the last scan of `root` saved, or None when there is no usable one."""
     try:
-        raw = cache_file(root).read_bytes()
-        if not raw.startswith(MAGIC):
-            return None
-        head = len(MAGIC)
-        payload = memoryview(raw)[head + 4:]
-        if zlib.crc32(payload) != int.from_bytes(raw[head:head + 4], "little"):
+        payload = _read_payload(cache_file(root))
+        if payload is None:
             return None
         key, cached_root, listed_at_ns, sizes, mtimes, columns, dirs, sqlite = marshal.loads(payload)
         if key != _schema_key() or cached_root != str(root):
@@ -102,9 +98,6 @@ def load(root: Path) -> Snapshot | None:
 
 def save(root: Path, snapshot: Snapshot) -> None:
     """Write atomically (temp file + rename); a failure to write is not an error."""
-    path = cache_file(root)
-    if path.resolve().is_relative_to(root):
-        return  # a cache dir pointed inside the recordings would write into them: never
     paths = list(snapshot.summaries)
     try:
         sizes = [snapshot.sizes[rel] for rel in paths]
@@ -113,14 +106,33 @@ def save(root: Path, snapshot: Snapshot) -> None:
         return  # a summary with no stamp: a bug, but no reason to write a wrong cache
     columns = _columns(list(snapshot.summaries.values()))
     dirs = _dirs_with_stamps(snapshot)
+    _write_payload(cache_file(root), root, (_schema_key(), str(root), snapshot.listed_at_ns, sizes, mtimes, columns, dirs, snapshot.sqlite))
+
+
+def _read_payload(path: Path) -> memoryview | None:
+    """A cache file's marshal payload, or None if it is absent, foreign or damaged."""
+    raw = path.read_bytes()
+    if not raw.startswith(MAGIC):
+        return None
+    head = len(MAGIC)
+    payload = memoryview(raw)[head + 4:]
+    if zlib.crc32(payload) != int.from_bytes(raw[head:head + 4], "little"):
+        return None
+    return payload
+
+
+def _write_payload(path: Path, root: Path, value: Any) -> None:
+    """Marshal `value` to `path` atomically (temp file + rename); failing to write is not an error."""
+    if path.resolve().is_relative_to(root):
+        return  # a cache dir pointed inside the recordings would write into them: never
     try:
-        payload = marshal.dumps((_schema_key(), str(root), snapshot.listed_at_ns, sizes, mtimes, columns, dirs, snapshot.sqlite))
+        payload = marshal.dumps(value)
     except ValueError:  # an object marshal cannot write slipped into a row: better no cache than a crash
         return
     data = MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -130,6 +142,35 @@ def save(root: Path, snapshot: Snapshot) -> None:
             raise
     except OSError:
         pass
+
+
+# --- verify verdicts ------------------------------------------------------------------
+# Hashing every request (all recorder versions) is the slow part of `verify`; a
+# file's own verdict depends only on its name and content, so it is kept by size
+# and mtime like the summaries. The cross-file findings are always redone.
+
+VerdictRows = dict[str, tuple[int, int, tuple[Any, ...]]]   # rel -> (size, mtime_ns, per-file verdict fields)
+
+
+def verdicts_file(root: Path) -> Path:
+    return cache_file(root).with_name(cache_file(root).name.replace("index-", "verify-", 1))
+
+
+def load_verdicts(root: Path) -> VerdictRows:
+    try:
+        payload = _read_payload(verdicts_file(root))
+        if payload is None:
+            return {}
+        key, cached_root, rows = marshal.loads(payload)
+        if key != _schema_key() or cached_root != str(root) or not isinstance(rows, dict):
+            return {}
+        return rows
+    except (OSError, ValueError, TypeError, EOFError):
+        return {}
+
+
+def save_verdicts(root: Path, rows: VerdictRows) -> None:
+    _write_payload(verdicts_file(root), root, (_schema_key(), str(root), rows))
 
 
 def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:

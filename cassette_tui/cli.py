@@ -406,9 +406,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if rec.problem:
             raise CLIError(f"{ref}: {rec.problem}")
     d = diff_recordings(a, b, include_noise=args.all)
+    # As diff(1) and cmp(1): 0 the same, 1 different, 2 trouble. A script can branch on it.
+    status = 0 if d.same else 1
     if args.json:
         sys.stdout.write(dumps_line(d.to_json()) + "\n")
-        return 0
+        return status
     from rich.console import Console
     from rich.text import Text
 
@@ -422,7 +424,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return 0
     print_changes(console, "request", d.request)
     print_changes(console, "response (reassembled)", d.response)
-    return 0
+    return status
 
 
 def diff_git(args: argparse.Namespace, directory: str) -> int:
@@ -500,7 +502,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=5, help="nearest recordings to list per miss")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("diff", help="compare two recordings, or the recordings changed since a git revision")
+    p = sub.add_parser(
+        "diff",
+        help="compare two recordings, or the recordings changed since a git revision",
+        epilog="Exit status for A B: 0 the same, 1 different, 2 an error (as diff(1)).",
+    )
     p.add_argument("refs", nargs="*", metavar="A B | DIR", help="two recordings (paths or ids); with --git, the folder to compare (default: .)")
     p.add_argument("--git", metavar="REV", default=None, help="compare the working tree with REV (added, removed, changed, re-recorded)")
     p.add_argument("--dir", default=None, help="directory to search for ids (default: the current directory)")

@@ -343,6 +343,11 @@ class Index:
 
     # --- looking up --------------------------------------------------------------------
 
+    def stamp(self, rel: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of the file as its summary was read, or None (not from a file)."""
+        size = self._snapshot.sizes.get(rel)
+        return None if size is None else (size, self._snapshot.mtimes[rel])
+
     def __len__(self) -> int:
         return len(self.summaries)
 

@@ -26,6 +26,7 @@ Pure: no Textual, no Rich.
 from __future__ import annotations
 
 import gc
+import operator
 import os
 import posixpath
 from collections.abc import Callable, Iterable
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import VerdictRows, load_verdicts, save_verdicts
 from .hashing import NEWEST, VERSIONS, model_list_digest_matches, name_hash, request_hashes, request_kind
 from .recording import Recording
 
@@ -95,6 +97,10 @@ class Verdict:
             parts.append("same request as " + ", ".join(self.duplicates))
         parts.extend(self.notes)
         return "; ".join(parts)
+
+
+# A verdict's own fields (all but the cross-file ones cross_check refills): what the cache keeps.
+_own_fields = operator.attrgetter("path", "status", "algorithm", "expected", "detail", "versions", "test_id", "kind", "endpoint", "model_digest")
 
 
 def version_range(versions: Iterable[str]) -> str:
@@ -200,6 +206,7 @@ class VerifyReport:
     sqlite_missing: list[str] = field(default_factory=list)           # rows of index.sqlite without a file
     sqlite_unlisted: list[str] = field(default_factory=list)          # sqlite-era files without a row
     sqlite_wrong_hash: list[str] = field(default_factory=list)        # rows whose hash does not fit their file
+    hashed: int = 0                                                    # files hashed this time (the rest: from the cache)
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
@@ -259,22 +266,41 @@ def verify_index(index: Any, progress: Callable[[int, int], None] | None = None)
     root = str(index.root)
     verdicts: dict[str, Verdict] = {}
     items = list(index.summaries.values())
+    # A file's own verdict is kept in the cache by the size and mtime the index read it
+    # at (an Index with its cache on; a bare snapshot has no stamps and hashes all).
+    stamp_of = getattr(index, "stamp", None) if getattr(index, "use_cache", False) else None
+    cached = load_verdicts(index.root) if stamp_of is not None else {}
+    kept: VerdictRows = {}
+    hashed = 0
     gc_was_enabled = gc.isenabled()
     gc.disable()   # parsing makes many small objects; the cyclic GC would rescan them for nothing
     try:
         for done, s in enumerate(items, 1):
             if s.problem and s.problem.startswith(_SQLITE_MISSING):
                 verdicts[s.path] = Verdict(s.path, "missing", detail=s.problem, endpoint=s.endpoint)
+                continue
+            stamp = stamp_of(s.path) if stamp_of is not None else None
+            hit = cached.get(s.path) if stamp is not None else None
+            if hit is not None and (hit[0], hit[1]) == stamp:
+                v = Verdict(*hit[2])
             else:
-                verdicts[s.path] = verify_recording(Recording.load(os.path.join(root, s.path)), s.path)
+                v = verify_recording(Recording.load(os.path.join(root, s.path)), s.path)
+                hashed += 1
+            if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
+                kept[s.path] = (*stamp, _own_fields(v))
+            verdicts[s.path] = v
             if progress and done % 100 == 0:
                 progress(done, len(items))
     finally:
         if gc_was_enabled:
             gc.enable()
+    if stamp_of is not None and (hashed or kept.keys() != cached.keys()):
+        save_verdicts(index.root, kept)
     if progress:
         progress(len(items), len(items))
-    return cross_check(verdicts, getattr(index, "sqlite_rows", []), Path(root))
+    report = cross_check(verdicts, getattr(index, "sqlite_rows", []), Path(root))
+    report.hashed = hashed
+    return report
 
 
 def cross_check(verdicts: dict[str, Verdict], sqlite_rows: Iterable[Any] = (), root: Path | None = None) -> VerifyReport:

@@ -206,10 +206,12 @@ def test_explain_errors(env: dict[str, str], demo: Path, tmp_path: Path) -> None
 def test_diff_two_recordings(env: dict[str, str], demo: Path, tmp_path: Path) -> None:
     fresh = fresh_recording(demo, tmp_path / "fresh")
     p = run(env, "diff", str(demo / AADC_REL), str(fresh))
-    assert p.returncode == 0 and p.stderr == ""
+    assert p.returncode == 1 and p.stderr == ""   # different, as diff(1) says it
     assert p.stdout.splitlines()[2:5] == ["request: 1 difference", "  body.tools[2].function.description  changed", '    - "… file (yes/no)\\n        "']
     assert "response (reassembled): same" in p.stdout
-    j = json.loads(run(env, "diff", str(demo / AADC_REL), str(fresh), "--json").stdout)
+    pj = run(env, "diff", str(demo / AADC_REL), str(fresh), "--json")
+    j = json.loads(pj.stdout)
+    assert pj.returncode == 1
     assert [c["path"] for c in j["request"]] == ["body.tools[2].function.description"] and j["response"] == []
     by_id = json.loads(run(env, "diff", AADC[:8], TURN2[:8], "--dir", str(demo), "--json").stdout)
     assert [c["path"] for c in by_id["request"]] == ["body.messages[3]", "body.messages[4]"]
@@ -224,8 +226,12 @@ def test_diff_noise_and_all(env: dict[str, str], demo: Path, tmp_path: Path) -> 
     other.write_text(json.dumps(data))
     quiet = run(env, "diff", str(demo / AADC_REL), str(other))
     assert quiet.stdout.splitlines()[-1] == "same request and reassembled response (ids, timestamps and fingerprints ignored; --all to compare them)"
-    loud = json.loads(run(env, "diff", str(demo / AADC_REL), str(other), "--all", "--json").stdout)
+    assert quiet.returncode == 0
+    assert run(env, "diff", str(demo / AADC_REL), str(other), "--json").returncode == 0
+    loud_run = run(env, "diff", str(demo / AADC_REL), str(other), "--all", "--json")
+    loud = json.loads(loud_run.stdout)
     assert [c["path"] for c in loud["request"]] == ["body.messages[2].tool_call_id"]
+    assert loud_run.returncode == 1   # with --all, the ids count
 
 
 def test_diff_errors(env: dict[str, str], demo: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -228,6 +229,44 @@ def test_cross_check_again_after_one_file_changes(tmp_path: Path) -> None:
     assert again.verdicts[paths["dup2"]].status == "mismatch"
     assert again.duplicates == []
     assert again.verdicts[paths["dup1"]].duplicates == ()
+
+
+def _own(report) -> dict[str, dict]:
+    return {p: v.to_json() | {"notes": v.notes} for p, v in report.verdicts.items()}
+
+
+def test_a_second_verify_hashes_only_what_changed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    paths = make_tree(root)
+    first = verify_index(Index(root).scan())
+    assert first.hashed == 7
+    second = verify_index(Index(root).scan())
+    assert second.hashed == 1                      # only the unreadable file: never kept (a permission may be fixed)
+    assert _own(second) == _own(first)             # siblings and duplicates redone from kept verdicts
+    # The live file is edited by hand: its name no longer matches; only it is hashed again.
+    p = root / paths["live"]
+    data = json.loads(p.read_text())
+    data["request"]["body"]["messages"][0]["content"] = "turn two, edited"
+    p.write_text(json.dumps(data))
+    st = p.stat()
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000_000))
+    third = verify_index(Index(root).scan())
+    assert third.hashed == 2
+    assert third.verdicts[paths["live"]].status == "mismatch"
+    assert third.verdicts[paths["stale"]].sibling in (paths["dup1"], paths["dup2"])   # the other ok files of the test
+    # An index without its cache hashes everything, every time.
+    assert verify_index(Index(root, use_cache=False).scan()).hashed == 7
+
+
+def test_corpus_verdicts_from_the_cache_are_the_verdicts(tmp_path: Path) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"no corpus at {CORPUS}")
+    fresh = verify_index(Index(CORPUS, use_cache=False).scan())
+    verify_index(Index(CORPUS).scan())
+    kept = verify_index(Index(CORPUS).scan())
+    assert kept.hashed == 0
+    assert _own(kept) == _own(fresh)
+    assert kept.summary() == fresh.summary()
 
 
 def test_only_ok_files_pass(tmp_path: Path) -> None:
