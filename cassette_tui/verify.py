@@ -101,6 +101,7 @@ class Verdict:
 
 # A verdict's own fields (all but the cross-file ones cross_check refills): what the cache keeps.
 _own_fields = operator.attrgetter("path", "status", "algorithm", "expected", "detail", "versions", "test_id", "kind", "endpoint", "model_digest")
+_OWN_FIELDS = 10
 
 
 def version_range(versions: Iterable[str]) -> str:
@@ -281,7 +282,7 @@ def verify_index(index: Any, progress: Callable[[int, int], None] | None = None)
                 continue
             stamp = stamp_of(s.path) if stamp_of is not None else None
             hit = cached.get(s.path) if stamp is not None else None
-            if hit is not None and (hit[0], hit[1]) == stamp:
+            if type(hit) is tuple and len(hit) == 3 and (hit[0], hit[1]) == stamp and len(hit[2]) == _OWN_FIELDS:
                 v = Verdict(*hit[2])
             else:
                 v = verify_recording(Recording.load(os.path.join(root, s.path)), s.path)
