@@ -91,7 +91,7 @@ def load(root: Path) -> Snapshot | None:
         # Column-wise, and map() hands each column's values straight to the constructor:
         # no tuple per row, on either side.
         paths = columns[_PATH]
-        return Snapshot(listed_at_ns, dict(zip(paths, map(Summary, *columns))), dict(zip(paths, sizes)), dict(zip(paths, mtimes)), dirs, sqlite)
+        return Snapshot(listed_at_ns, dict(zip(paths, map(Summary, *columns), strict=True)), dict(zip(paths, sizes, strict=True)), dict(zip(paths, mtimes, strict=True)), dirs, sqlite)
     except (OSError, ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
         return None
 
@@ -202,7 +202,7 @@ _SHARED = tuple(_INDEX[n] for n in ("test_id", "kind", "endpoint", "model", "pro
 
 
 def _columns(summaries: list[Summary]) -> list[Any]:
-    columns: list[Any] = list(zip(*map(_FIELDS, summaries))) or [()] * _WIDTH
+    columns: list[Any] = list(zip(*map(_FIELDS, summaries), strict=True)) or [()] * _WIDTH
     for i in _SHARED:
         seen: dict[Any, Any] = {}
         try:

@@ -32,9 +32,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .diff import MISSING, Change, string_window, structural_diff  # noqa: F401 - string_window re-exported
-from .hashing import NEWEST, VERSIONS, hash_object, name_hash, request_hashes
+from .hashing import NEWEST, VERSIONS, hash_object, name_hash
 from .recording import Recording
-from .verify import Verdict, verify_recording, version_range
+from .verify import Verdict, file_verdicts, verify_recording, version_range
 
 FALLBACK_FOLDER = "tests/integration/common/recordings"
 UNKNOWN_TEST_FOLDER = "(unknown: the message does not name the test)"
@@ -562,21 +562,15 @@ class HashTable:
 
     def _build(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         table: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        root = str(self.index.root)
-        for s in self.index.summaries.values():
-            if s.problem:
-                continue
-            rec = Recording.load(os.path.join(root, s.path))
-            if rec.problem:
-                continue
-            hashes = request_hashes(rec.data)
-            self.verdicts[s.path] = verify_recording(rec, s.path, hashes)
+        own = file_verdicts(self.index)   # from the cache, but for files changed since
+        for path, hashes in own.hashes.items():
+            self.verdicts[path] = own.verdicts[path]
             by_hash: dict[str, list[str]] = {}
             for v in VERSIONS:
                 if hashes[v]:
                     by_hash.setdefault(hashes[v], []).append(v)  # type: ignore[arg-type]
             for h, versions in by_hash.items():
-                table.setdefault(h, []).append((s.path, tuple(versions)))
+                table.setdefault(h, []).append((path, tuple(versions)))
         return table
 
     def holders(self, h: str) -> list[tuple[str, tuple[str, ...]]]:

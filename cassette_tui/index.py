@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import os
 import marshal
 import operator
+import os
 import posixpath
 import sqlite3
 import stat

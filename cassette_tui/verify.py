@@ -264,44 +264,73 @@ def verify_index(index: Any, progress: Callable[[int, int], None] | None = None)
 
     Rows of an index.sqlite whose file is missing get status `missing`.
     """
+    own = file_verdicts(index, progress)
+    report = cross_check(own.verdicts, getattr(index, "sqlite_rows", []), Path(str(index.root)))
+    report.hashed = own.hashed
+    return report
+
+
+@dataclass
+class FileVerdicts:
+    verdicts: dict[str, Verdict]                     # each file's own verdict (no cross-file findings yet)
+    hashes: dict[str, dict[str, str | None]]         # each readable recording's request hash under every version
+    hashed: int = 0                                  # files hashed this time (the rest: from the cache)
+
+
+def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None) -> FileVerdicts:
+    """Each file's own verdict and request hashes, hashing only the files changed since the cache.
+
+    A file's verdict and hashes depend on nothing but its name and content, so they
+    are kept in the cache by the size and mtime the index read the file at (an
+    Index with its cache on; a bare snapshot has no stamps and everything is hashed).
+    """
     root = str(index.root)
-    verdicts: dict[str, Verdict] = {}
+    out = FileVerdicts({}, {})
     items = list(index.summaries.values())
-    # A file's own verdict is kept in the cache by the size and mtime the index read it
-    # at (an Index with its cache on; a bare snapshot has no stamps and hashes all).
     stamp_of = getattr(index, "stamp", None) if getattr(index, "use_cache", False) else None
     cached = load_verdicts(index.root) if stamp_of is not None else {}
     kept: VerdictRows = {}
-    hashed = 0
     gc_was_enabled = gc.isenabled()
     gc.disable()   # parsing makes many small objects; the cyclic GC would rescan them for nothing
     try:
         for done, s in enumerate(items, 1):
             if s.problem and s.problem.startswith(_SQLITE_MISSING):
-                verdicts[s.path] = Verdict(s.path, "missing", detail=s.problem, endpoint=s.endpoint)
+                out.verdicts[s.path] = Verdict(s.path, "missing", detail=s.problem, endpoint=s.endpoint)
                 continue
             stamp = stamp_of(s.path) if stamp_of is not None else None
             hit = cached.get(s.path) if stamp is not None else None
-            if type(hit) is tuple and len(hit) == 3 and (hit[0], hit[1]) == stamp and len(hit[2]) == _OWN_FIELDS:
+            if _usable(hit, stamp):
                 v = Verdict(*hit[2])
+                hashes = dict(zip(VERSIONS, hit[3], strict=True)) if hit[3] is not None else None
             else:
-                v = verify_recording(Recording.load(os.path.join(root, s.path)), s.path)
-                hashed += 1
+                rec = Recording.load(os.path.join(root, s.path))
+                hashes = None if rec.problem else request_hashes(rec.data)
+                v = verify_recording(rec, s.path, hashes)
+                out.hashed += 1
             if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
-                kept[s.path] = (*stamp, _own_fields(v))
-            verdicts[s.path] = v
+                kept[s.path] = (*stamp, _own_fields(v), tuple(hashes[x] for x in VERSIONS) if hashes is not None else None)
+            out.verdicts[s.path] = v
+            if hashes is not None:
+                out.hashes[s.path] = hashes
             if progress and done % 100 == 0:
                 progress(done, len(items))
     finally:
         if gc_was_enabled:
             gc.enable()
-    if stamp_of is not None and (hashed or kept.keys() != cached.keys()):
+    if stamp_of is not None and (out.hashed or kept.keys() != cached.keys()):
         save_verdicts(index.root, kept)
     if progress:
         progress(len(items), len(items))
-    report = cross_check(verdicts, getattr(index, "sqlite_rows", []), Path(root))
-    report.hashed = hashed
-    return report
+    return out
+
+
+def _usable(hit: Any, stamp: tuple[int, int] | None) -> bool:
+    """A kept row of the shape written, for the file as it is now."""
+    return (
+        type(hit) is tuple and len(hit) == 4 and (hit[0], hit[1]) == stamp
+        and type(hit[2]) is tuple and len(hit[2]) == _OWN_FIELDS
+        and (hit[3] is None or (type(hit[3]) is tuple and len(hit[3]) == len(VERSIONS)))
+    )
 
 
 def cross_check(verdicts: dict[str, Verdict], sqlite_rows: Iterable[Any] = (), root: Path | None = None) -> VerifyReport:

@@ -164,7 +164,7 @@ class TreeWalk:
             else:
                 if [(st.st_size, st.st_mtime_ns) for st in sts] == stamps:
                     return listing, None
-                return listing, list(zip(names, sts))
+                return listing, list(zip(names, sts, strict=True))
         files: list[tuple[str, os.stat_result | None]] = []
         known = self.known_files
         rel_prefix = rel_d.replace(os.sep, "/") + "/" if rel_d else ""
