@@ -1,4 +1,5 @@
-"""The persistent summary cache: one file per indexed root, in the user cache directory.
+"""The persistent caches, in the user cache directory: per indexed root, the index
+(summaries, folder listings, index.sqlite rows) and verify's per-file verdicts.
 
 Never inside the scanned tree. A corrupt, foreign or outdated cache file is
 ignored and rewritten; losing it only costs one cold scan.
@@ -25,16 +26,11 @@ from typing import Any
 
 from .model import Summary
 from .recording import is_io_problem
+from .walk import DirListing
 
 # Bump when Summary's fields or the reading logic change what a summary holds.
 SCHEMA = 6
 MAGIC = b"cassette-tui index cache\n"
-
-# One directory as the scan listed it: its mtime, the `.json` names in it, the
-# names of the folders below worth walking, and whether it holds an index.sqlite.
-# (Loaded from the cache, a fifth item holds each name's stamp: see _dirs_with_stamps.)
-DirListing = tuple[Any, ...]
-
 
 @dataclass
 class Snapshot:
