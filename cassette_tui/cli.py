@@ -103,22 +103,19 @@ def query_error_text(text: str, exc: Any) -> str:
 
 
 def print_table(rows: list[Summary], idx: Index, total: int) -> None:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
+    from .rich_columns import Column, columns_text
     from .view import safe
 
-    tty = sys.stdout.isatty()
-    console = Console(highlight=False, soft_wrap=not tty, width=None if tty else 1000)
-    table = Table(box=box.SIMPLE_HEAD if tty else None, show_edge=False, pad_edge=False, header_style="bold")
-    for col, kw in (("id", {"style": "magenta", "no_wrap": True}), ("test", {"style": "green", "overflow": "fold", "ratio": 3}), ("kind", {}), ("endpoint", {"overflow": "fold"}), ("model", {"style": "yellow", "overflow": "fold"}),
-                    ("provider", {}), ("stream", {"justify": "right"}), ("finish", {}), ("tool calls", {"style": "bold yellow", "overflow": "fold"}), ("size", {"justify": "right"}), ("problem", {"style": "red", "overflow": "fold"})):
-        table.add_column(col, **kw)
-    for s in rows:
-        # Cells are Text, never str: a str cell is parsed as Rich markup, and test ids hold [brackets].
-        table.add_row(*map(Text, (
+    columns = (
+        Column("id", "magenta"), Column("test", "green", flex=3), Column("kind"), Column("endpoint", flex=1),
+        Column("model", "yellow", flex=1), Column("provider"), Column("stream", right=True), Column("finish"),
+        Column("tool calls", "bold yellow", flex=1), Column("size", right=True), Column("problem", "red", flex=1),
+    )
+    cells = [
+        (
             safe(s.id[:12]),
             safe(short_test(s.test_id)),
             s.kind,
@@ -130,8 +127,13 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
             safe(", ".join(s.tool_calls)),
             human_size(s.size),
             safe(s.problem or ("⚠ " + ",".join(s.anomalies) if s.anomalies else "")),
-        )))
-    console.print(table)
+        )
+        for s in rows
+    ]
+    tty = sys.stdout.isatty()
+    console = Console(highlight=False, soft_wrap=not tty)
+    # On a terminal the long columns fold to its width; into a pipe every row is one line.
+    console.print(columns_text(columns, cells, width=console.width if tty else None, rule=tty))
     console.print(Text(f"{len(rows)} of {total} recordings in {idx.root}", "dim"))
 
 
