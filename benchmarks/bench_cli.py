@@ -1,0 +1,81 @@
+"""Time the command line as a user runs it: a whole process per command, warm cache.
+
+    python benchmarks/bench_cli.py [DIR] [--runs N]
+
+DIR defaults to ../shared/corpus. Each command runs once untimed (to fill the
+caches: the index, verify's per-file verdicts, Python's bytecode), then --runs times; medians
+of wall time, Python's start-up and imports included. The commands run in turn,
+run after run, so machine noise hits them alike. No targets: figures to watch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def commands(root: Path, miss_log: Path, some_id: str) -> dict[str, list[str]]:
+    d = str(root)
+    return {
+        "python -c pass (the floor)": ["-c", "pass"],
+        "ls DIR (table, into a pipe)": ["-m", "cassette_tui", "ls", d],
+        "ls DIR --json": ["-m", "cassette_tui", "ls", d, "--json"],
+        "ls DIR model:gpt-4o": ["-m", "cassette_tui", "ls", d, "model:gpt-4o"],
+        "stats DIR": ["-m", "cassette_tui", "stats", d],
+        "verify DIR --json": ["-m", "cassette_tui", "verify", d, "--json"],
+        "show ID --dir DIR": ["-m", "cassette_tui", "show", some_id, "--dir", d],
+        "explain LOG --dir DIR": ["-m", "cassette_tui", "explain", str(miss_log), "--dir", d],
+    }
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    elapsed = time.perf_counter() - t
+    if p.returncode not in (0, 1):   # verify exits 1 when something is stale
+        raise SystemExit(f"{' '.join(args)} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dir", nargs="?", default=str(DEFAULT_DIR))
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    root = Path(args.dir).resolve()
+    if not root.is_dir():
+        print(f"no such directory: {root}", file=sys.stderr)
+        return 2
+    biggest = max(root.rglob("*.json"), key=lambda p: p.stat().st_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, CASSETTE_TUI_CACHE_DIR=str(Path(tmp) / "cache"), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        # As a user runs it: Python keeps its compiled modules. (This sandbox sets
+        # PYTHONDONTWRITEBYTECODE, and then every start compiles the package anew.)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        # A replay miss for a hash no file has (explain then compares with every recording).
+        miss_log = Path(tmp) / "miss.log"
+        miss_log.write_text("RuntimeError: Recording not found for request hash: " + "0" * 64 + "\n")
+        cmds = commands(root, miss_log, biggest.stem[:12])
+        for cmd in cmds.values():
+            run(cmd, env)
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for _ in range(args.runs):
+            for name, cmd in cmds.items():
+                times[name].append(run(cmd, env))
+    n = sum(1 for _ in root.rglob("*.json"))
+    print(f"dir: {root} ({n} files), warm cache, {args.runs} runs, medians of wall time per command")
+    for name, ts in times.items():
+        print(f"{name:30}: {statistics.median(ts) * 1000:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
