@@ -149,7 +149,8 @@ VerdictRows = dict[str, tuple[int, int, tuple[Any, ...]]]   # rel -> (size, mtim
 
 
 def verdicts_file(root: Path) -> Path:
-    return cache_file(root).with_name(cache_file(root).name.replace("index-", "verify-", 1))
+    index_file = cache_file(root)
+    return index_file.with_name(index_file.name.replace("index-", "verify-", 1))
 
 
 def load_verdicts(root: Path) -> VerdictRows:

@@ -12,12 +12,11 @@ import os
 from pathlib import Path
 
 import pytest
+from corpus_files import CORPUS, corpus_file
 
 from cassette_tui import recording as recording_mod
 from cassette_tui.model import KINDS, Summary
 from cassette_tui.recording import Recording, era_of, name_form, provider_from_test_id, provider_from_url
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 CHAT_OK = {
     "test_id": "tests/integration/inference/test_x.py::test_y[txt=openai/gpt-4o]",
@@ -196,16 +195,6 @@ def test_hand_made_kinds():
 
 
 # --- corpus: classification -------------------------------------------------------------
-
-
-def corpus_file(rel: str) -> Recording:
-    if not CORPUS.is_dir():
-        pytest.skip("the shared corpus (../shared/corpus) is not present")
-    path = CORPUS / rel
-    assert path.is_file(), rel
-    rec = Recording.load(path)
-    assert rec.problem is None
-    return rec
 
 
 GPT4O = "tests/integration/responses/test_tool_responses.py::test_response_streaming_multi_turn_tool_execution[client_with_models-txt=openai/gpt-4o-user_permissions_workflow]"

@@ -12,13 +12,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from corpus_files import CORPUS, corpus_file
 
 from cassette_tui import streams
 from cassette_tui.recording import Recording
 from cassette_tui.streams import data_of, parse_sse, reassemble, type_label
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "recordings"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
 COMPLETION = "openai.types.completion.Completion"
@@ -756,16 +756,6 @@ def test_type_confused_bodies_are_reported_not_raised(response, fmt):
 
 
 # --- the real corpus --------------------------------------------------------------------
-
-
-def corpus_file(rel: str) -> Recording:
-    if not CORPUS.is_dir():
-        pytest.skip("the shared corpus (../shared/corpus) is not present")
-    path = CORPUS / rel
-    assert path.is_file(), rel
-    rec = Recording.load(path)
-    assert rec.problem is None
-    return rec
 
 
 GPT4O_STEP2 = "2025-10/tests/integration/responses/recordings/aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96.json"
