@@ -7,9 +7,7 @@ start reads only what changed.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import marshal
 import operator
 import os
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache as summary_cache
+from .jsonio import gc_paused
 from .model import Summary
 from .recording import Recording, era_of, is_io_problem
 from .walk import RACY_NS, SKIP_DIRS, TreeWalk
@@ -110,7 +109,7 @@ class Index:
             raise NotADirectoryError(f"not a directory: {self.root}")
         # Every object a scan makes (cached rows, summaries) lives on: the cyclic GC
         # would only rescan them, several times over, for nothing.
-        with _gc_paused(keep=True):
+        with gc_paused(keep=True):
             self._scan(progress, workers)
         self.stats.seconds = time.perf_counter() - t0
         return self
@@ -425,7 +424,7 @@ def _summarize_one(root: str, rel: str, era: str) -> tuple[str, int, int, Summar
 def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Callable[[int, int], None] | None = None) -> list[tuple[str, int, int, Summary]]:
     out = []
     total = len(items)
-    with _gc_paused():
+    with gc_paused():
         for done, (rel, era, _size) in enumerate(items, 1):
             out.append(_summarize_one(root, rel, era))
             if progress and done % 100 == 0:
@@ -433,30 +432,6 @@ def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Ca
     if progress:
         progress(total, total)
     return out
-
-
-@contextlib.contextmanager
-def _gc_paused(keep: bool = False) -> Iterator[None]:
-    """The cyclic GC off for a while: what is made meanwhile stays alive, rescanning it is waste.
-
-    Parsing allocates many small objects that all live until the summary is taken.
-    With `keep` (what was made is kept: the index), the objects made meanwhile go
-    straight to the oldest generation, where the next full collection looks at them,
-    instead of being traversed by a young collection at once and again a bit later.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if keep and gc.get_freeze_count() == 0:
-            # freeze() then unfreeze(): every tracked object moves to the oldest
-            # generation, and the young generations' counts restart at zero. Only
-            # when nothing is frozen, so as not to thaw what a caller froze.
-            gc.freeze()
-            gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _fork_is_safe() -> bool:
@@ -586,7 +561,7 @@ def _claim_batches(
     """
     done: list[int] = []
     out: list[tuple[str, int, int, Summary]] = []
-    with _gc_paused():
+    with gc_paused():
         while token := os.read(tokens, 1):
             i = token[0]
             batch = [_summarize_one(root, rel, era) for rel, era, _size in batches[i]]

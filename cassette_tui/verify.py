@@ -25,7 +25,6 @@ Pure: no Textual, no Rich.
 
 from __future__ import annotations
 
-import gc
 import operator
 import os
 import posixpath
@@ -36,6 +35,7 @@ from typing import Any
 
 from .cache import VerdictRows, load_verdicts, save_verdicts
 from .hashing import NEWEST, VERSIONS, model_list_digest_matches, name_hash, request_hashes, request_kind
+from .jsonio import gc_paused
 from .recording import Recording
 
 STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing")
@@ -100,8 +100,8 @@ class Verdict:
 
 
 # A verdict's own fields (all but the cross-file ones cross_check refills): what the cache keeps.
-_own_fields = operator.attrgetter("path", "status", "algorithm", "expected", "detail", "versions", "test_id", "kind", "endpoint", "model_digest")
-_OWN_FIELDS = 10
+_OWN = ("path", "status", "algorithm", "expected", "detail", "versions", "test_id", "kind", "endpoint", "model_digest")
+_own_fields = operator.attrgetter(*_OWN)
 
 
 def version_range(versions: Iterable[str]) -> str:
@@ -290,9 +290,7 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
     stamp_of = getattr(index, "stamp", None) if getattr(index, "use_cache", False) else None
     cached = load_verdicts(index.root) if stamp_of is not None else {}
     kept: VerdictRows = {}
-    gc_was_enabled = gc.isenabled()
-    gc.disable()   # parsing makes many small objects; the cyclic GC would rescan them for nothing
-    try:
+    with gc_paused():
         for done, s in enumerate(items, 1):
             if s.problem and s.problem.startswith(_SQLITE_MISSING):
                 out.verdicts[s.path] = Verdict(s.path, "missing", detail=s.problem, endpoint=s.endpoint)
@@ -314,9 +312,6 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
                 out.hashes[s.path] = hashes
             if progress and done % 100 == 0:
                 progress(done, len(items))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     if stamp_of is not None and (out.hashed or kept.keys() != cached.keys()):
         save_verdicts(index.root, kept)
     if progress:
@@ -328,7 +323,7 @@ def _usable(hit: Any, stamp: tuple[int, int] | None) -> bool:
     """A kept row of the shape written, for the file as it is now."""
     return (
         type(hit) is tuple and len(hit) == 4 and (hit[0], hit[1]) == stamp
-        and type(hit[2]) is tuple and len(hit[2]) == _OWN_FIELDS
+        and type(hit[2]) is tuple and len(hit[2]) == len(_OWN)
         and (hit[3] is None or (type(hit[3]) is tuple and len(hit[3]) == len(VERSIONS)))
     )
 
