@@ -105,7 +105,7 @@ class TreeWalk:
             # holds no '/', so the folder decides for all its files).
             wanted = not self.recordings_only or "/recordings/" in "/" + rel_prefix
             try:
-                found = self._visit(d, fd, rel_d, wanted)
+                found = self._visit(d, fd, rel_d, rel_prefix, wanted)
             finally:
                 if fd is not None:
                     os.close(fd)
@@ -128,7 +128,7 @@ class TreeWalk:
                 elif stat.S_ISDIR(st.st_mode) and not skipped_dir(name):
                     stack.append(prefix + name)
 
-    def _visit(self, d: str, fd: int | None, rel_d: str, wanted: bool) -> tuple[DirListing, list[tuple[str, os.stat_result | None]] | None] | None:
+    def _visit(self, d: str, fd: int | None, rel_d: str, rel_prefix: str, wanted: bool) -> tuple[DirListing, list[tuple[str, os.stat_result | None]] | None] | None:
         """A folder's listing (cached or fresh) and its `.json` entries with their stats.
 
         The entries are None when the folder's files are wanted and every one is as
@@ -167,7 +167,6 @@ class TreeWalk:
                 return listing, list(zip(names, sts, strict=True))
         files: list[tuple[str, os.stat_result | None]] = []
         known = self.known_files
-        rel_prefix = rel_d.replace(os.sep, "/") + "/" if rel_d else ""
         for name in names:
             if known is not None and name in regular and rel_prefix + name not in known:
                 files.append((name, None))  # new and regular: the reader's fstat will do
