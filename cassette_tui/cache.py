@@ -26,10 +26,10 @@ from typing import Any
 
 from .model import Summary
 from .recording import is_io_problem
-from .walk import DirListing
+from .walk import NO_STAMP, DirListing, pack_stamps
 
 # Bump when Summary's fields or the reading logic change what a summary holds.
-SCHEMA = 6
+SCHEMA = 7
 MAGIC = b"cassette-tui index cache\n"
 
 @dataclass
@@ -175,7 +175,7 @@ def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:
 
     Taken from the very rows saved, so a warm start that finds a folder's files
     with exactly these stamps can take all their rows at once. A name with no
-    usable row (not a file, left out, unreadable) gets None, which never matches.
+    usable row (not a file, left out, unreadable) gets NO_STAMP, which never matches.
     """
     summaries, sizes, mtimes = snapshot.summaries, snapshot.sizes, snapshot.mtimes
     out = {}
@@ -185,8 +185,8 @@ def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:
         for name in names:
             rel = prefix + name
             s = summaries.get(rel)
-            stamps.append((sizes[rel], mtimes[rel]) if s is not None and not is_io_problem(s.problem) else None)
-        out[rel_d] = (mtime_ns, names, subdirs, has_sqlite, stamps)
+            stamps.append((sizes[rel], mtimes[rel]) if s is not None and not is_io_problem(s.problem) else NO_STAMP)
+        out[rel_d] = (mtime_ns, names, subdirs, has_sqlite, pack_stamps(stamps))
     return out
 
 

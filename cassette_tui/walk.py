@@ -9,8 +9,10 @@ place) without reading anything. Three things keep it cheap:
   (1 s on ext3 and HFS+, 2 s on FAT) would carry the same mtime.
 - Every file is still stat'ed (rewriting one in place leaves its folder alone),
   through the folder's descriptor so each stat resolves one name, not a path. When
-  the cache knows every file of a folder, their (size, mtime) are compared as one
-  list, and the folder is reported unchanged as a whole.
+  the cache knows every file of a folder, their (size, mtime) are compared with
+  the packed stamps it holds, in C where the optional helper was compiled
+  (_stamps.c: os.stat's result costs more to build than the system call), and
+  the folder is reported unchanged as a whole.
 - A cold start does not stat a file the folder listing already says is regular:
   the reader's fstat on the open file gives its size and mtime.
 
@@ -22,7 +24,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+import struct
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 # Directories never worth descending into when looking for recordings.
@@ -32,8 +35,12 @@ RACY_NS = 2_000_000_000
 
 # One folder as listed: (mtime_ns, `.json` names, folders below worth walking, holds an
 # index.sqlite). Loaded from the cache, a fifth item holds each name's (size, mtime_ns)
-# as cached, or None (see cache._dirs_with_stamps).
+# as cached, packed by pack_stamps, or None (see cache._dirs_with_stamps).
 DirListing = tuple[Any, ...]
+
+# The stamp of a name whose cached row must be read again (it could not be opened):
+# no file has a size of -1, so the folder never compares unchanged.
+NO_STAMP = (-1, -1)
 
 _DIR_FDS = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
 # O_NONBLOCK: a FIFO where a folder was must fail at once, never wait for a writer.
@@ -41,6 +48,31 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLO
 
 
 os_stat = os.stat
+
+
+def pack_stamps(stamps: Iterable[tuple[int, int]]) -> bytes | None:
+    """(size, mtime_ns) pairs as native int64s, the form same_stamps compares; None if one
+    does not fit (then the folder's files are compared one by one)."""
+    flat = [v for pair in stamps for v in pair]
+    try:
+        return struct.pack(f"={len(flat)}q", *flat)
+    except struct.error:
+        return None
+
+
+def same_stamps_py(dir_fd: int, names: tuple[str, ...], stamps: bytes) -> bool:
+    """Whether every name in the folder open at `dir_fd` still has its packed (size, mtime_ns)."""
+    try:
+        sts = [os_stat(name, dir_fd=dir_fd) for name in names]
+    except OSError:
+        return False  # one vanished
+    return pack_stamps([(st.st_size, st.st_mtime_ns) for st in sts]) == stamps
+
+
+try:  # the same in C, when hatch_build.py could compile it: the bulk of a warm start
+    from ._stamps import same_stamps
+except ImportError:
+    same_stamps = same_stamps_py
 
 
 _NONE: frozenset[str] = frozenset()
@@ -155,16 +187,8 @@ class TreeWalk:
         names = listing[1]
         stamps = listing[4] if len(listing) > 4 else None
         self.dirs[rel_d] = listing   # (the stamps, if any, are rebuilt from the rows when saved)
-        if stamps is not None and wanted:
-            try:
-                # The bulk of a warm start: a stat per file, kept to a bare comprehension.
-                sts = [os_stat(name, dir_fd=fd) for name in names] if fd is not None else [os_stat(os.path.join(d, name)) for name in names]
-            except OSError:
-                pass  # one vanished: file by file below
-            else:
-                if [(st.st_size, st.st_mtime_ns) for st in sts] == stamps:
-                    return listing, None
-                return listing, list(zip(names, sts, strict=True))
+        if wanted and fd is not None and type(stamps) is bytes and same_stamps(fd, names, stamps):
+            return listing, None
         files: list[tuple[str, os.stat_result | None]] = []
         known = self.known_files
         for name in names:
