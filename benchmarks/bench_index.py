@@ -98,8 +98,8 @@ def main() -> int:
     loop, cold, warm = (statistics.median(x) for x in (loops, colds, warms))
     # Each run's three figures are taken back to back, so a run's own ratios share its
     # moment's noise (a busy neighbour, a slow core): their median is the steadier figure.
-    cold_ratio = statistics.median(c / lp for c, lp in zip(colds, loops))
-    warm_ratio = statistics.median(w / c for w, c in zip(warms, colds))
+    cold_ratio = statistics.median(c / lp for c, lp in zip(colds, loops, strict=True))
+    warm_ratio = statistics.median(w / c for w, c in zip(warms, colds, strict=True))
     print(f"machine: {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}, {platform.system()}")
     print(f"dir: {root} ({len(files)} files, {size / 2**20:.1f} MiB), {args.runs} runs, medians")
     print(f"orjson.loads loop : {loop * 1000:8.1f} ms")

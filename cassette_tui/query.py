@@ -32,9 +32,9 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Callable, Iterable
 
 from .model import KINDS, Summary
 

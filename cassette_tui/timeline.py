@@ -56,7 +56,7 @@ def _ids(steps: list[Step]) -> list[str]:
 
 def _common_prefix(a: list[Any], b: list[Any]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):   # the shorter one bounds the prefix
         if x != y:
             break
         n += 1

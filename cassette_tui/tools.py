@@ -124,7 +124,7 @@ def _is_type(value: Any, name: str) -> bool:
 
 
 def _json_type(value: Any) -> str:
-    for name, types in _TYPES.items():
+    for name in _TYPES:
         if _is_type(value, name):
             return name
     return type(value).__name__

@@ -277,7 +277,7 @@ def test_a_damaged_verdict_cache_is_survived(tmp_path: Path, damage: str) -> Non
         if damage == "wrong-schema":
             key = "0:0"
         else:   # what a corrupt (or foreign) file with a right CRC could hold
-            rows = {rel: bad for rel, bad in zip(rows, [5, "xyz", (1, 2), (1, 2, (3,)), None, [], {}] * 9)}
+            rows = {rel: bad for rel, bad in zip(rows, [5, "xyz", (1, 2), (1, 2, (3,)), None, [], {}] * 9, strict=False)}
         payload = marshal.dumps((key, cached_root, rows))
         vf.write_bytes(cache.MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload)
     again = verify_index(Index(root).scan())

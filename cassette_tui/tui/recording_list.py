@@ -264,7 +264,7 @@ class RecordingList(ScrollView, can_focus=True):
 
     def _header(self, width: int) -> Strip:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        for (name, _, _), w in zip(COLUMNS, self._column_widths(width)):
+        for (name, _, _), w in zip(COLUMNS, self._column_widths(width), strict=True):
             if w:
                 text.append(name[:w].ljust(w) + " ")
         style = self.get_component_rich_style("recording-list--header")
@@ -302,7 +302,7 @@ class RecordingList(ScrollView, can_focus=True):
             ]
             if s.problem:
                 cells[2] = (f"{s.path}: {s.problem}", self.get_component_rich_style("recording-list--problem"))
-            for col, ((value, style), w) in enumerate(zip(cells, widths)):
+            for col, ((value, style), w) in enumerate(zip(cells, widths, strict=True)):
                 if not w:
                     continue
                 value = safe(value).replace("\n", " ").replace("\t", " ")  # a raw tab would jump the terminal's cursor
