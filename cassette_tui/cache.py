@@ -192,10 +192,11 @@ def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:
 
 _FIELDS = operator.attrgetter(*(f.name for f in fields(Summary)))
 _INDEX = {f.name: i for i, f in enumerate(fields(Summary))}
-# Values that repeat across thousands of rows (kinds, models, endpoints, tool names):
-# made one object per value, marshal writes each once and refers back to it, and the
-# loaded index shares one string (or tuple) per value.
-_SHARED = tuple(_INDEX[n] for n in ("test_id", "kind", "endpoint", "model", "provider", "finish_reason", "era", "status", "tool_calls", "tools", "flags", "anomalies"))
+# Values that repeat across thousands of rows (kinds, models, endpoints, tool names, the
+# search text of a request recorded once per provider): made one object per value,
+# marshal writes each once and refers back to it, and the loaded index shares one
+# string (or tuple) per value.
+_SHARED = tuple(_INDEX[n] for n in ("test_id", "kind", "endpoint", "model", "provider", "finish_reason", "era", "status", "tool_calls", "tools", "flags", "anomalies", "text"))
 
 
 def _columns(summaries: list[Summary]) -> list[Any]:
