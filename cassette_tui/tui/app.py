@@ -154,6 +154,10 @@ class CassetteApp(App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root)
+        # Filter as the value changes, not on the Input.Changed message: the message
+        # reaches the app after the screen has drawn the typed character, and the
+        # refiltered list then waits a frame more. Watching the value puts both in one frame.
+        self.watch(self.query_one("#filter", Input), "value", self.on_filter_changed, init=False)
         self._update_title()
         self.query_one(RecordingList).focus()
         if self._prescanned is not None:
@@ -403,11 +407,10 @@ class CassetteApp(App[int]):
 
     # --- filtering ---------------------------------------------------------------------
 
-    @on(Input.Changed, "#filter")
-    def on_filter_changed(self, event: Input.Changed) -> None:
+    def on_filter_changed(self, value: str) -> None:
         error = self.query_one("#query-error", Static)
         try:
-            self.query = parse(event.value)
+            self.query = parse(value)
         except QueryError as exc:
             # Keep the last good result; say where and why in place.
             error.update(f"[red]{_escape(str(exc))}[/red]")
@@ -416,7 +419,7 @@ class CassetteApp(App[int]):
         if error.has_class("visible"):
             error.update("")
             error.remove_class("visible")
-        self.query_text = event.value
+        self.query_text = value
         self.apply_filter()
 
     @on(Input.Submitted, "#filter")
