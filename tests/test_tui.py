@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from cassette_tui.query import parse
 from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.detail import DetailPane
+from cassette_tui.tui.idle_gc import CHECK_S, QUIET_S
 from cassette_tui.tui.recording_list import RecordingList
 from cassette_tui.tui.testing import settle as _settle
 from cassette_tui.tui.testing import wait_until as _wait_until
@@ -84,6 +87,48 @@ async def test_filter_as_you_type_and_bad_query_keeps_last_result(demo_copy):
         await settle(app, pilot)
         assert str(app.query_one("#query-error").render()) == ""
         assert [Path(p).stem[:12] for p in list_paths(app)] == ["4078aa36a9cb"]
+
+
+async def test_the_typed_character_and_the_refiltered_list_go_out_in_one_frame(demo_copy):
+    """Every frame the app sends shows a list that already fits the query shown in it."""
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await settle(app, pilot)
+        frames: list[tuple[str, int]] = []
+        display = app._display   # every frame goes out through here
+
+        def recorded(*args, **kwargs):
+            frames.append((app.query_one("#filter").value, len(list_paths(app))))
+            return display(*args, **kwargs)
+
+        app._display = recorded
+        await pilot.press(*"user_permissions")
+        await settle(app, pilot)
+        typed = [frame for frame in frames if frame[0]]
+        assert typed, "no frame after typing"
+        counts = {value: len([s for s in app.all_summaries if parse(value).matches(s)]) for value, _ in typed}
+        assert [(value, counts[value]) for value, _ in typed] == typed
+        assert typed[-1] == ("user_permissions", 5)
+
+
+async def test_full_garbage_collections_wait_for_a_pause_in_typing(demo_copy):
+    saved = gc.get_threshold()
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert gc.get_threshold()[2] > 10**6   # no automatic full collection while it runs
+        await pilot.press("slash", *"user")
+        for _ in range(saved[2]):
+            gc.collect(1)                      # the young collections that call for a full one
+        before = app.idle_gc.collections
+        await pilot.press("s")
+        assert app.idle_gc.collections == before   # mid-typing: not now
+        await pilot.pause(QUIET_S + 3 * CHECK_S)
+        assert app.idle_gc.collections == before + 1
+        assert gc.get_count()[2] < saved[2]
+    assert gc.get_threshold() == saved            # put back when the app stops
 
 
 async def test_move_and_open_each_tab_on_the_gpt4o_tool_conversation(demo_copy):

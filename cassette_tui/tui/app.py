@@ -6,7 +6,7 @@ import asyncio
 import threading
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +19,7 @@ from ..model import Summary
 from ..query import Query, QueryError, parse
 from .commands import CassetteCommands
 from .detail import DetailContent, DetailPane, build_detail
+from .idle_gc import CHECK_S, IdleCollector
 from .recording_list import RecordingList
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
@@ -113,6 +114,7 @@ class CassetteApp(App[int]):
         before starting the app, where forking worker processes is safe)."""
         super().__init__()
         self._prescanned = index
+        self.idle_gc = IdleCollector()
         self.root = Path(root).resolve()
         self.label = label if label is not None else str(root)
         self.demo = demo
@@ -158,6 +160,8 @@ class CassetteApp(App[int]):
         # reaches the app after the screen has drawn the typed character, and the
         # refiltered list then waits a frame more. Watching the value puts both in one frame.
         self.watch(self.query_one("#filter", Input), "value", self.on_filter_changed, init=False)
+        self.idle_gc.start()
+        self.set_interval(CHECK_S, self.idle_gc.tick)
         self._update_title()
         self.query_one(RecordingList).focus()
         if self._prescanned is not None:
@@ -166,6 +170,14 @@ class CassetteApp(App[int]):
             return
         self.query_one(DetailPane).show_message("Indexing…")
         self.scan_index()
+
+    def on_unmount(self) -> None:
+        self.idle_gc.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.idle_gc.touch()
+        await super().on_event(event)
 
     def _update_title(self) -> None:
         where = "demo recordings shipped with cassette-tui (no recordings found under the current directory)" if self.demo else self.label

@@ -1,0 +1,58 @@
+"""The TUI's full garbage collections: held back while the user types, bounded all the same."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from cassette_tui.tui.idle_gc import BACKLOG, IdleCollector
+
+
+@pytest.fixture
+def collector():
+    saved = gc.get_threshold()
+    c = IdleCollector()
+    c.start()
+    yield c
+    c.stop()
+    assert gc.get_threshold() == saved
+
+
+def young_collections(n: int) -> None:
+    for _ in range(n):
+        gc.collect(1)   # each counts towards the next full collection, as Python's own do
+
+
+def test_nothing_to_do_below_pythons_own_trigger(collector: IdleCollector) -> None:
+    gc.collect()
+    collector._last_input = 0.0   # long quiet
+    collector.tick()
+    assert collector.collections == 0
+
+
+def test_a_typing_user_is_not_interrupted_until_the_backlog_is_reached(collector: IdleCollector) -> None:
+    trigger = collector._saved[2]
+    gc.collect()
+    young_collections(trigger)
+    collector.touch()
+    collector.tick()
+    assert collector.collections == 0 and gc.get_count()[2] >= trigger
+    young_collections(BACKLOG * trigger)
+    collector.touch()
+    collector.tick()
+    assert collector.collections == 1 and gc.get_count()[2] == 0
+
+
+def test_stop_puts_the_thresholds_back_and_ticks_then_do_nothing() -> None:
+    saved = gc.get_threshold()
+    c = IdleCollector()
+    c.start()
+    c.start()   # twice: still one saved copy
+    assert gc.get_threshold()[:2] == saved[:2] and gc.get_threshold()[2] > saved[2]
+    c.stop()
+    assert gc.get_threshold() == saved
+    young_collections(saved[2])
+    c._last_input = 0.0
+    c.tick()
+    assert c.collections == 0
