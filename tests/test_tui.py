@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cassette_tui.query import parse
-from cassette_tui.tui.app import CassetteApp
+from cassette_tui.tui.app import QUERY_ERROR_DELAY, CassetteApp
 from cassette_tui.tui.detail import DetailPane
 from cassette_tui.tui.idle_gc import CHECK_S, QUIET_S
 from cassette_tui.tui.recording_list import RecordingList
@@ -87,6 +87,27 @@ async def test_filter_as_you_type_and_bad_query_keeps_last_result(demo_copy):
         await settle(app, pilot)
         assert str(app.query_one("#query-error").render()) == ""
         assert [Path(p).stem[:12] for p in list_paths(app)] == ["4078aa36a9cb"]
+
+
+async def test_an_unfinished_query_is_called_out_only_once_typing_pauses(demo_copy):
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        error = app.query_one("#query-error")
+        await pilot.press("slash", *"has:")
+        assert not error.has_class("visible")              # typed through: "has:" is unfinished, not wrong
+        await pilot.press(*"tools")
+        await pilot.pause(QUERY_ERROR_DELAY + 0.2)
+        assert not error.has_class("visible") and "has:tools" == app.query_text
+        await pilot.press("space", *"model:")
+        await wait_until(pilot, lambda: error.has_class("visible"))   # left there: now it is called out
+        assert "missing value after 'model:'" in str(error.render())
+        await pilot.press("g")
+        assert not error.has_class("visible")              # fixed: gone at once
+        # Enter on a malformed query says why at once and stays in the filter.
+        await pilot.press("space", "(", "enter")
+        assert error.has_class("visible") and "unclosed" in str(error.render())
+        assert app.focused is app.query_one("#filter")
 
 
 async def test_the_typed_character_and_the_refiltered_list_go_out_in_one_frame(demo_copy):

@@ -26,6 +26,7 @@ WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of th
 WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
 WATCH_RESTART_DELAY = 0.5  # seconds before a watcher that gave up on a file name is started again
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
+QUERY_ERROR_DELAY = 0.5  # seconds of no typing before a malformed query is called out ("model:" is unfinished, not wrong)
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
 VERIFY_AFTER_FIRST_PAINT = 0.3  # seconds after the list first shows before the verify pass starts
 
@@ -140,6 +141,7 @@ class CassetteApp(App[int]):
         self._verify_timer = None
         self._pending_detail: Summary | None = None
         self._detail_timer = None
+        self._query_error_timer = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -338,7 +340,7 @@ class CassetteApp(App[int]):
 
     def pending_work(self) -> bool:
         """Work scheduled on a timer that no worker shows yet (for tests and scripts that wait)."""
-        return self._verify_timer is not None or self._detail_timer is not None
+        return self._verify_timer is not None or self._detail_timer is not None or self._query_error_timer is not None
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def verify_statuses(self) -> None:
@@ -420,22 +422,41 @@ class CassetteApp(App[int]):
     # --- filtering ---------------------------------------------------------------------
 
     def on_filter_changed(self, value: str) -> None:
-        error = self.query_one("#query-error", Static)
+        if self._query_error_timer is not None:
+            self._query_error_timer.stop()
+            self._query_error_timer = None
         try:
             self.query = parse(value)
         except QueryError as exc:
-            # Keep the last good result; say where and why in place.
-            error.update(f"[red]{_escape(str(exc))}[/red]")
-            error.add_class("visible")
+            # Keep the last good result; say where and why once typing pauses. Typed
+            # through, "has:" is only unfinished, and a line that comes and goes at
+            # each such keystroke shifts the list under the user's eyes.
+            message = str(exc)
+            self._query_error_timer = self.set_timer(QUERY_ERROR_DELAY, lambda: self._show_query_error(message))
             return
-        if error.has_class("visible"):
-            error.update("")
-            error.remove_class("visible")
+        self._show_query_error("")
         self.query_text = value
         self.apply_filter()
 
+    def _show_query_error(self, message: str) -> None:
+        self._query_error_timer = None
+        error = self.query_one("#query-error", Static)
+        if message:
+            error.update(f"[red]{_escape(message)}[/red]")
+            error.add_class("visible")
+        elif error.has_class("visible"):
+            error.update("")
+            error.remove_class("visible")
+
     @on(Input.Submitted, "#filter")
     def on_filter_submitted(self) -> None:
+        try:
+            parse(self.query_one("#filter", Input).value)
+        except QueryError as exc:   # Enter on a malformed query: say why now, and stay in the filter
+            if self._query_error_timer is not None:
+                self._query_error_timer.stop()
+            self._show_query_error(str(exc))
+            return
         self.query_one(RecordingList).focus()
         self._flush_detail()
 
