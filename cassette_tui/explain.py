@@ -840,6 +840,23 @@ def _causes(ex: Explanation) -> list[Cause]:
     return out
 
 
+# What each kind of change says: {path} is the first changed path, {more} counts the
+# others of its kind, {a} and {b} are the values before and after.
+_CAUSE_TEXTS = {
+    "tool": "a tool changed: {path}{more}",
+    "tool-arguments": "the tool call's arguments changed: {path}{more}",   # a prompt change inside a tool invocation's kwargs
+    "prompt": "the prompt changed: {path}{more}",
+    "history": "the history has a different number of items: {path} {added_or_removed}{more}",
+    "content-shape": "content is a string on one side and a list on the other: {path}{more}",
+    "default": "a default differs (None or absent versus a value): {path}{more}",
+    "volatile": "a volatile id or number differs: {path}{more}",
+    "parameter": "a parameter changed: {path} ({a} -> {b}){more}",
+    "model": "the model changed: {a} -> {b}",
+    "endpoint": "the endpoint changed: {path} {a} -> {b}",
+}
+_OTHER_CAUSE = "the request differs at {path}{more}"
+
+
 def _change_causes(changes: list[Change], nearest: Candidate) -> list[Cause]:
     by_code: dict[str, list[Change]] = {}
     for c in changes:
@@ -850,31 +867,17 @@ def _change_causes(changes: list[Change], nearest: Candidate) -> list[Cause]:
         if not cs:
             continue
         first = cs[0]
-        more = f" and {len(cs) - 1} more" if len(cs) > 1 else ""
         if code == "test-id":
             text = "the test id changed: " + _test_id_change(str(first.a), str(first.b))
-        elif code == "tool":
-            text = f"a tool changed: {first.path}{more}"
-        elif code == "prompt" and first.path.startswith("kwargs."):
-            text = f"the tool call's arguments changed: {first.path}{more}"
-        elif code == "prompt":
-            text = f"the prompt changed: {first.path}{more}"
-        elif code == "history":
-            text = f"the history has a different number of items: {first.path} {'added' if first.a is MISSING else 'removed'}{more}"
-        elif code == "content-shape":
-            text = f"content is a string on one side and a list on the other: {first.path}{more}"
-        elif code == "default":
-            text = f"a default differs (None or absent versus a value): {first.path}{more}"
-        elif code == "volatile":
-            text = f"a volatile id or number differs: {first.path}{more}"
-        elif code == "parameter":
-            text = f"a parameter changed: {first.path} ({_short(first.a)} -> {_short(first.b)}){more}"
-        elif code == "model":
-            text = f"the model changed: {_short(first.a)} -> {_short(first.b)}"
-        elif code == "endpoint":
-            text = f"the endpoint changed: {first.path} {_short(first.a)} -> {_short(first.b)}"
         else:
-            text = f"the request differs at {first.path}{more}"
+            key = "tool-arguments" if code == "prompt" and first.path.startswith("kwargs.") else code
+            text = _CAUSE_TEXTS.get(key, _OTHER_CAUSE).format(
+                path=first.path,
+                more=f" and {len(cs) - 1} more" if len(cs) > 1 else "",
+                a=_short(first.a),
+                b=_short(first.b),
+                added_or_removed="added" if first.a is MISSING else "removed",
+            )
         out.append(Cause(code, text))
     return out
 
