@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 from pathlib import Path
 
 import pytest
+
+import cassette_tui
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _package_bytecode() -> None:
+    """Compile the package once, for the many real commands the tests start.
+
+    Where PYTHONDONTWRITEBYTECODE is set (this sandbox and CI do), every one of them
+    would otherwise compile it anew: about 50 ms each, minutes over the suite. What
+    Python caches when it may write: `__pycache__` beside the sources.
+    """
+    compileall.compile_dir(Path(cassette_tui.__file__).parent, quiet=1)
 
 
 @pytest.fixture
