@@ -8,14 +8,16 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 
-async def settle(pilot: Pilot) -> None:
+async def settle(pilot: Pilot, *, timers: bool = True) -> None:
     """Let workers finish and messages drain, without sleeping on a guess.
 
     The file watcher runs for the app's lifetime, so every other worker is awaited
     (and never an empty list: `wait_for_complete([])` waits for all of them).
+    `timers=False` does not wait for work still on a timer (the verify pass that
+    starts after the first paint, a detail or query error shown once typing pauses).
     """
     app = pilot.app
-    pending = getattr(app, "pending_work", lambda: False)
+    pending = getattr(app, "pending_work", lambda: False) if timers else (lambda: False)
     for _ in range(3):
         await pilot.pause()
         while pending():  # timers that will start workers (the verify pass after first paint)

@@ -24,6 +24,7 @@ from cassette_tui.index import Index
 from cassette_tui.tui.app import VERIFY_AFTER_CHANGES, CassetteApp
 from cassette_tui.tui.detail import TABS, DetailPane
 from cassette_tui.tui.recording_list import RecordingList
+from cassette_tui.tui.testing import settle as _settle
 
 from .generate import build, chat, dump
 
@@ -71,12 +72,8 @@ def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
 
 
 async def settle(app, pilot) -> None:
-    for _ in range(2):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group != "watch"]
-        if busy:
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause()
+    """Workers done and messages drained; work still on a timer is not waited for."""
+    await _settle(pilot, timers=False)
 
 
 async def until(condition, timeout: float = 20.0) -> None:

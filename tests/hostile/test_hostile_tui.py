@@ -10,6 +10,7 @@ from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.detail import JSON_LINES_LIMIT, LINE_CLIP, STREAM_LIMIT, TABS, DetailPane
 from cassette_tui.tui.lines_view import LinesView
 from cassette_tui.tui.recording_list import RecordingList
+from cassette_tui.tui.testing import settle as _settle
 from cassette_tui.tui.testing import wait_until
 
 from .conftest import expected_problem
@@ -20,13 +21,8 @@ RAW = ("\x1b", "\x07", "\x08", "\x9b", "\r")
 
 
 async def settle(app, pilot) -> None:
-    """Let workers finish and messages drain."""
-    for _ in range(2):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group != "watch"]
-        if busy:
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause()
+    """Workers done and messages drained; work still on a timer is not waited for."""
+    await _settle(pilot, timers=False)
 
 
 async def until(pilot, condition, timeout: float = 30.0) -> None:
