@@ -46,7 +46,8 @@ same_stamps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     int dir_fd = (int)fd;
-    PyObject *names = PySequence_Fast(args[1], "names must be a sequence of str");
+    /* A tuple of our own: a list could change size while the GIL is released below. */
+    PyObject *names = PySequence_Tuple(args[1]);
     if (names == NULL)
         return NULL;
     Py_buffer stamps;
@@ -55,10 +56,10 @@ same_stamps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
 
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(names);
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
     int same = stamps.len == n * 2 * (Py_ssize_t)sizeof(int64_t);
     for (Py_ssize_t i = 0; same && i < n; i++) {
-        PyObject *name = PySequence_Fast_GET_ITEM(names, i);
+        PyObject *name = PyTuple_GET_ITEM(names, i);
         if (!PyUnicode_Check(name)) {
             same = 0;
             break;
@@ -67,6 +68,11 @@ same_stamps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *encoded = PyUnicode_EncodeFSDefault(name);
         if (encoded == NULL) {
             PyErr_Clear();
+            same = 0;
+            break;
+        }
+        if (strlen(PyBytes_AS_STRING(encoded)) != (size_t)PyBytes_GET_SIZE(encoded)) {
+            Py_DECREF(encoded);   /* an embedded NUL would stat a shorter name: os.stat refuses it */
             same = 0;
             break;
         }

@@ -64,8 +64,8 @@ def same_stamps_py(dir_fd: int, names: tuple[str, ...], stamps: bytes) -> bool:
     """Whether every name in the folder open at `dir_fd` still has its packed (size, mtime_ns)."""
     try:
         sts = [os_stat(name, dir_fd=dir_fd) for name in names]
-    except OSError:
-        return False  # one vanished
+    except (OSError, ValueError):
+        return False  # one vanished (or a name no file can have: an embedded NUL)
     return pack_stamps([(st.st_size, st.st_mtime_ns) for st in sts]) == stamps
 
 

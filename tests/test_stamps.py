@@ -88,6 +88,7 @@ def test_stamps_that_do_not_fit_the_names_never_compare_the_same(folder: tuple[P
     assert same(fd, names, good + good[:16]) is False    # a pair too many
     assert same(fd, names, good[:-1]) is False           # not whole pairs
     assert same(fd, names, good[:16] + pack_stamps([NO_STAMP])) is False   # a row to read again
+    assert same(fd, ("a.json\0b.json",), good[:16]) is False   # no file has a NUL in its name: never "a.json"
 
 
 @pytest.mark.parametrize("same", IMPLEMENTATIONS)
