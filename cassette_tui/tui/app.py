@@ -422,9 +422,7 @@ class CassetteApp(App[int]):
     # --- filtering ---------------------------------------------------------------------
 
     def on_filter_changed(self, value: str) -> None:
-        if self._query_error_timer is not None:
-            self._query_error_timer.stop()
-            self._query_error_timer = None
+        self._cancel_query_error()
         try:
             self.query = parse(value)
         except QueryError as exc:
@@ -437,6 +435,11 @@ class CassetteApp(App[int]):
         self._show_query_error("")
         self.query_text = value
         self.apply_filter()
+
+    def _cancel_query_error(self) -> None:
+        if self._query_error_timer is not None:
+            self._query_error_timer.stop()
+            self._query_error_timer = None
 
     def _show_query_error(self, message: str) -> None:
         self._query_error_timer = None
@@ -453,8 +456,7 @@ class CassetteApp(App[int]):
         try:
             parse(self.query_one("#filter", Input).value)
         except QueryError as exc:   # Enter on a malformed query: say why now, and stay in the filter
-            if self._query_error_timer is not None:
-                self._query_error_timer.stop()
+            self._cancel_query_error()
             self._show_query_error(str(exc))
             return
         self.query_one(RecordingList).focus()
