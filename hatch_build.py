@@ -1,8 +1,8 @@
 """Compile cassette_tui/_stamps.c, the warm start's stat loop, when a C compiler is at hand.
 
 Optional by design: without a compiler (or on Windows) the build goes on, says
-so in one line, and the package runs the same in pure Python, a little slower
-to start on a large tree (walk.py falls back to os.stat).
+why in one line (pip shows it with -v), and the package runs the same in pure
+Python, a little slower to start on a large tree (walk.py falls back to os.stat).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_the_install_built_the_c_helper() -> None:
     if os.name != "posix" or COMPILER is None:
         pytest.skip("no C compiler here: the pure-Python path is the one in use")
-    assert NATIVE is not None, "installed without cassette_tui/_stamps (see hatch_build.py's message in the install log)"
+    assert NATIVE is not None, "installed without cassette_tui/_stamps: `pip install -v -e .` prints why"
 
 
 IMPLEMENTATIONS = [pytest.param(same_stamps_py, id="python"), pytest.param(NATIVE, id="c", marks=pytest.mark.skipif(NATIVE is None, reason="C helper not built"))]
