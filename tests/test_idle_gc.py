@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+import time
 
 import pytest
 
-from cassette_tui.tui.idle_gc import BACKLOG, IdleCollector
+from cassette_tui.tui.idle_gc import BACKLOG, SHARE, IdleCollector
 
 
 @pytest.fixture
@@ -42,6 +43,23 @@ def test_a_typing_user_is_not_interrupted_until_the_backlog_is_reached(collector
     collector.touch()
     collector.tick()
     assert collector.collections == 1 and gc.get_count()[2] == 0
+
+
+def test_full_collections_take_at_most_a_share_of_the_time(collector: IdleCollector) -> None:
+    trigger = collector._saved[2]
+    collector._last_input = 0.0   # long quiet
+    young_collections(trigger)
+    started = time.monotonic()
+    collector.tick()
+    took = time.monotonic() - started
+    assert collector.collections == 1
+    young_collections(BACKLOG * trigger)   # more than enough to call for another at once
+    collector.tick()
+    assert collector.collections == 1      # too soon after the last one
+    assert collector._next_allowed - started <= (SHARE + 1) * took + 0.01
+    collector._next_allowed = 0.0          # its time has come
+    collector.tick()
+    assert collector.collections == 2
 
 
 def test_stop_puts_the_thresholds_back_and_ticks_then_do_nothing() -> None:
