@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import operator
 import os
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .model import Summary
+from .model import Summary, summary_row
 from .recording import is_io_problem
 from .walk import NO_STAMP, DirListing, pack_stamps
 
@@ -190,7 +189,6 @@ def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-_FIELDS = operator.attrgetter(*(f.name for f in fields(Summary)))
 _INDEX = {f.name: i for i, f in enumerate(fields(Summary))}
 # Values that repeat across thousands of rows (kinds, models, endpoints, tool names, the
 # search text of a request recorded once per provider): made one object per value,
@@ -200,7 +198,7 @@ _SHARED = tuple(_INDEX[n] for n in ("test_id", "kind", "endpoint", "model", "pro
 
 
 def _columns(summaries: list[Summary]) -> list[Any]:
-    columns: list[Any] = list(zip(*map(_FIELDS, summaries), strict=True)) or [()] * _WIDTH
+    columns: list[Any] = list(zip(*map(summary_row, summaries), strict=True)) or [()] * _WIDTH
     for i in _SHARED:
         seen: dict[Any, Any] = {}
         try:

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import cache as summary_cache
 from .jsonio import gc_paused
-from .model import Summary
+from .model import Summary, summary_row
 from .recording import Recording, era_of, is_io_problem
 from .walk import RACY_NS, SKIP_DIRS, TreeWalk
 
@@ -49,7 +49,6 @@ class SqliteRow:
     is_streaming: bool
 
 
-_summary_row = operator.attrgetter(*(f.name for f in dataclasses.fields(Summary)))  # all fields, as a tuple
 _RESPONSE_FILE = [f.name for f in dataclasses.fields(SqliteRow)].index("response_file")
 _sqlite_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(SqliteRow)))  # a row as a tuple, shallow
 
@@ -566,7 +565,7 @@ def _claim_batches(
             i = token[0]
             batch = [_summarize_one(root, rel, era) for rel, era, _size in batches[i]]
             if sink is not None:
-                blob = marshal.dumps((i, [(rel, size, mtime_ns, _summary_row(s)) for rel, size, mtime_ns, s in batch]))
+                blob = marshal.dumps((i, [(rel, size, mtime_ns, summary_row(s)) for rel, size, mtime_ns, s in batch]))
                 sink.write(len(blob).to_bytes(4, "little") + blob)
             else:
                 out.extend(batch)

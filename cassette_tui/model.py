@@ -6,6 +6,7 @@ the package passes around.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -167,21 +168,11 @@ class Summary:
             "problem": self.problem,
         }
 
-    def to_cache(self) -> list[Any]:
-        # Positional and shallow: dataclasses.asdict deep-copies and is ~20x slower.
-        return [getattr(self, name) for name in _SUMMARY_FIELDS]
 
-    @classmethod
-    def from_cache(cls, row: list[Any]) -> Summary:
-        s = cls(*row)
-        s.tool_calls = tuple(s.tool_calls)
-        s.tools = tuple(s.tools)
-        s.flags = tuple(s.flags)
-        s.anomalies = tuple(s.anomalies)
-        return s
-
-
-_SUMMARY_FIELDS = tuple(f.name for f in fields(Summary))
+# A Summary as the tuple of its fields, in order: Summary(*summary_row(s)) == s. The
+# cache and the forked readers carry rows this way (shallow: dataclasses.astuple
+# deep-copies and is ~20x slower).
+summary_row = operator.attrgetter(*(f.name for f in fields(Summary)))
 
 _SORT_ATTRS = {"test": "test_id", "finish": "finish_reason"}
 
