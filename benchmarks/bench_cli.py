@@ -10,7 +10,6 @@ run after run, so machine noise hits them alike. No targets: figures to watch.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+import bench_args  # beside this script
 
 
 def commands(root: Path, miss_log: Path, some_id: str) -> dict[str, list[str]]:
@@ -46,14 +45,9 @@ def run(args: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("dir", nargs="?", default=str(DEFAULT_DIR))
-    ap.add_argument("--runs", type=int, default=5)
+    ap = bench_args.parser(__doc__, runs=5)
     args = ap.parse_args()
-    root = Path(args.dir).resolve()
-    if not root.is_dir():
-        print(f"no such directory: {root}", file=sys.stderr)
-        return 2
+    root = bench_args.root_of(args)
     biggest = max(root.rglob("*.json"), key=lambda p: p.stat().st_size)
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, CASSETTE_TUI_CACHE_DIR=str(Path(tmp) / "cache"), PYTHONPATH=str(Path(__file__).resolve().parents[1]))

@@ -9,7 +9,6 @@ Targets (issue 2): cold <= 1.5x the loop, warm <= 0.1x cold.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -18,13 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_args  # beside this script
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cassette_tui.index import Index  # noqa: E402
-
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def orjson_loop(files: list[str]) -> float:
@@ -67,14 +65,9 @@ def index_once(root: Path, cache_dir: str) -> tuple[float, int]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("dir", nargs="?", default=str(DEFAULT_DIR))
-    ap.add_argument("--runs", type=int, default=15)
+    ap = bench_args.parser(__doc__, runs=15)
     args = ap.parse_args()
-    root = Path(args.dir).resolve()
-    if not root.is_dir():
-        print(f"no such directory: {root}", file=sys.stderr)
-        return 2
+    root = bench_args.root_of(args)
     files = [os.path.join(dp, f) for dp, _, fn in os.walk(root) for f in fn if f.endswith(".json")]
     size = sum(os.path.getsize(p) for p in files)
 

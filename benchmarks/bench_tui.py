@@ -10,7 +10,6 @@ paint < 1.5 s, a keystroke < 50 ms, the largest recording < 300 ms.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import statistics
@@ -20,6 +19,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import bench_args  # beside this script
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cassette_tui.index import Index  # noqa: E402
@@ -28,7 +29,6 @@ from cassette_tui.tui.detail import DetailPane  # noqa: E402
 from cassette_tui.tui.recording_list import RecordingList  # noqa: E402
 from cassette_tui.tui.testing import wait_until  # noqa: E402
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SIZE = (200, 50)
 QUERY = "model:gpt-4o has:tools"
 
@@ -106,15 +106,10 @@ async def largest(root: Path, summary_path: str) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("dir", nargs="?", default=str(DEFAULT_DIR))
-    ap.add_argument("--runs", type=int, default=5)
+    ap = bench_args.parser(__doc__, runs=5)
     ap.add_argument("--rows", type=int, default=100_000)
     args = ap.parse_args()
-    root = Path(args.dir).resolve()
-    if not root.is_dir():
-        print(f"no such directory: {root}", file=sys.stderr)
-        return 2
+    root = bench_args.root_of(args)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["CASSETTE_TUI_CACHE_DIR"] = cache
         idx = Index(root).scan()  # warm the cache
