@@ -338,7 +338,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def read_explain_input(value: str) -> tuple[str, Any]:
-    """("log", text) | ("recording", Recording) | ("hash", str) from explain's INPUT."""
+    """("log", text) | ("recording", Recording) | ("recordings", [Recording]) | ("hash", str) from one INPUT."""
     from .explain import is_hash
 
     if value == "-":
@@ -354,39 +354,73 @@ def read_explain_input(value: str) -> tuple[str, Any]:
             raise CLIError(f"cannot read {value}: {exc.strerror or exc}") from None
         return "log", raw.decode("utf-8", "replace")
     if p.is_dir():
-        raise CLIError(f"{value} is a directory: give a log file, '-', a hash or a recording")
+        recs = [r for r in (Recording.load(p / rel) for rel, _ in TreeWalk(str(p), recordings_only=False).files()) if not r.problem and r.request]
+        if not recs:
+            raise CLIError(f"{value}: no recordings in this folder (give re-recorded files, a log, '-' or a hash)")
+        return "recordings", recs
     if is_hash(value):
         return "hash", value.strip().lower()
     raise CLIError(f"no such file, and not a hash: {value}")
 
 
-def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import HashTable, explain, miss_from_hash, miss_from_recording, parse_log
+def explain_misses(inputs: list[str], test_id: str | None) -> list[Any]:
+    """Every miss the inputs describe, in order (a log may hold many; a folder, many re-recorded files)."""
+    from .explain import miss_from_hash, miss_from_recording, parse_log
 
-    what, value = read_explain_input(args.input)
-    if what == "log":
-        misses = parse_log(value)
-        if not misses:
-            raise CLIError(f"no replay-miss message found in {'standard input' if args.input == '-' else args.input}")
-    elif what == "hash":
-        misses = [miss_from_hash(value)]
-    else:
-        misses = [miss_from_recording(value)]
+    misses: list[Any] = []
+    for value in inputs:
+        what, got = read_explain_input(value)
+        if what == "log":
+            found = parse_log(got)
+            if not found:
+                raise CLIError(f"no replay-miss message found in {'standard input' if value == '-' else value}")
+            misses.extend(found)
+        elif what == "hash":
+            misses.append(miss_from_hash(got, test_id))
+        else:
+            misses.extend(miss_from_recording(rec) for rec in (got if what == "recordings" else [got]))
+    if test_id:
+        for m in misses:
+            m.test_id = m.test_id or test_id
+    return misses
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import HashTable, explain, group_explanations
+    from .explain.rerecord import load_setups
+
+    misses = explain_misses(args.input, args.test)
     idx = open_index(args.dir)
     table = HashTable(idx)
-    explanations = [explain(m, idx, table=table, limit=args.limit) for m in misses]
+    inputs = {rel for m in misses if m.source and (rel := _inside(idx.root, m.source))}
+    explanations = [explain(m, idx, table=table, limit=args.limit, exclude=inputs) for m in misses]
     if args.json:
         for ex in explanations:
             sys.stdout.write(dumps_line(ex.to_json()) + "\n")
         return 0
     from rich.console import Console
 
+    from .rich_reports import print_findings
+
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    setups = load_setups(idx.root)
+    if len(explanations) > 1:
+        print_findings(console, group_explanations(explanations), args.dir, setups)
+        if not args.verbose:
+            console.print("\n(--verbose for each miss in full, --json for everything)", style="dim")
+            return 0
     for n, ex in enumerate(explanations, 1):
-        if n > 1:
-            console.print()
-        print_explanation(console, ex, n, len(explanations), args.dir)
+        console.print()
+        print_explanation(console, ex, n, len(explanations), args.dir, setups)
     return 0
+
+
+def _inside(root: Path, path: str) -> str | None:
+    """`path` relative to `root`, when it lies inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
 
 
 # --- diff -------------------------------------------------------------------------------
@@ -497,10 +531,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("explain", help="why replay missed: from a CI log, a hash, or a freshly recorded file")
-    p.add_argument("input", metavar="INPUT", help="a log file ('-' for standard input), a request hash, or a recording written by record-if-missing")
+    p = sub.add_parser(
+        "explain",
+        help="why replay missed: from a CI log, a hash, or freshly recorded files",
+        epilog="Several misses (a CI log, several files, a folder) are grouped by cause, one line per test.",
+    )
+    p.add_argument("input", metavar="INPUT", nargs="+",
+                   help="a log file ('-' for standard input), a request hash, a recording written by record-if-missing, or a folder of them")
     p.add_argument("--dir", default=None, help="the recordings to search (default: the recordings under the current directory)")
+    p.add_argument("--test", default=None, metavar="TEST_ID", help="the test that missed, when the input does not say (a bare hash)")
     p.add_argument("--json", action="store_true", help="one object per miss")
+    p.add_argument("--verbose", "-v", action="store_true", help="with several misses, each one in full after the grouped findings")
     p.add_argument("--limit", type=int, default=5, help="nearest recordings to list per miss")
     p.set_defaults(func=cmd_explain)
 

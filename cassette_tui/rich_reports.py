@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .hashing import NEWEST
 from .jsonio import dumps_line
 from .view import short_test
 
@@ -17,7 +18,7 @@ def shown_path(directory: str | None, rel: str) -> str:
     return str(Path(directory) / rel) if directory is not None else rel
 
 
-def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str | None) -> None:
+def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str | None, setups: dict[str, str] | None = None) -> None:
     from rich.text import Text
 
     from .diff import MISSING
@@ -38,7 +39,7 @@ def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str 
     if m.source:
         console.print(Text("  live     ") + Text(safe(m.source)) + Text("  (the re-recorded request)", "dim"))
     elif m.live_from:
-        console.print(Text("  live     ") + Text(safe(shown_path(directory, m.live_from))) + Text("  (its request hashes to the missed hash)", "dim"))
+        console.print(Text("  live     ") + Text(safe(shown_path(directory, m.live_from))) + Text(f"  ({m.live_how})", "dim"))
     console.print(Text("  replay looked in:", "bold"))
     for k, lk in enumerate(ex.looked, 1):
         state = "found now" if lk.found else ("no such file" if lk.exists else "folder not under the directory")
@@ -51,11 +52,18 @@ def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str 
         line.append(f"  ({state})", "green" if lk.found else "dim")
         console.print(line)
     console.print(Text("  verdict: ", "bold") + Text(safe(ex.verdict), "bold yellow"))
+    print_next_steps(console, [ex], directory, setups or {}, "  ")
+    if m.live_known and m.version != NEWEST:
+        console.print(Text(f"  compared under the {m.version} recorder's rules: it named the live file", "dim"))
     if ex.candidates:
         console.print(Text("  nearest recordings:", "bold"))
         for k, c in enumerate(ex.candidates, 1):
             same = [w for w, ok in (("test id", c.same_test_id), ("endpoint", c.same_endpoint), ("model", c.same_model)) if ok]
             info = ("same " + ", ".join(same)) if same else "nothing in common but the kind"
+            if c.aligned:
+                info += "; the same place in the test"
+            elif c.same_content:
+                info += "; the same request under another test id"
             if c.differences is not None:
                 info += f"; {c.differences} difference{'s' if c.differences != 1 else ''}"
             if c.status and c.status != "ok":
@@ -76,6 +84,51 @@ def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str 
             console.print(Text("      live:     ", "dim") + Text(safe(clip(rb)), "green"))
         if len(ex.changes) > 40:
             console.print(Text(f"    … {len(ex.changes) - 40} more (--json has them all)", "dim"))
+    if ex.noise:
+        paths = ", ".join(c.path for c in ex.noise[:4]) + (f" and {len(ex.noise) - 4} more" if len(ex.noise) > 4 else "")
+        console.print(Text(f"  also {len(ex.noise)} value{'s' if len(ex.noise) != 1 else ''} that change on every run (ids, scores, times): ", "dim")
+                      + Text(safe(paths), "dim cyan"))
+
+
+def print_next_steps(console: Any, explanations: list[Any], directory: str | None, setups: dict[str, str], indent: str) -> None:
+    """What to do: the main cause's advice, the command that re-records the tests, the files that become unused."""
+    from rich.text import Text
+
+    from .explain.rerecord import rerecord_commands
+    from .view import safe
+
+    first = explanations[0]
+    if first.advice:
+        console.print(Text(f"{indent}what to do: ", "bold") + Text(safe(first.advice)))
+    if first.cause is not None and first.cause.code not in ("found", "wrong-folder", "same-request"):
+        for cmd in rerecord_commands((ex.miss.test_id for ex in explanations), setups):
+            console.print(Text(f"{indent}re-record: ", "bold") + Text(safe(cmd), "green"))
+    replaced = [ex.replaced for ex in explanations if ex.replaced]
+    for path in replaced[:5]:
+        console.print(Text(f"{indent}then delete: ", "bold") + Text(safe(shown_path(directory, path)), "magenta")
+                      + Text("  (once re-recorded, the test no longer sends its request)", "dim"))
+    if len(replaced) > 5:
+        console.print(Text(f"{indent}… and {len(replaced) - 5} more files to delete (--json: replaced)", "dim"))
+
+
+def print_findings(console: Any, findings: list[Any], directory: str | None, setups: dict[str, str]) -> None:
+    """Many misses as findings: one per main cause and place, its count, its tests, what to do."""
+    from rich.text import Text
+
+    from .view import safe
+
+    total = sum(f.count for f in findings)
+    console.print(Text(f"{total} misses, {len(findings)} finding{'s' if len(findings) != 1 else ''}", "bold"))
+    for k, f in enumerate(findings, 1):
+        console.print()
+        console.print(Text(f"{k}. ", "bold") + Text(f"{f.count} miss{'es' if f.count != 1 else ''}: ", "bold")
+                      + Text(safe(f.headline), "bold yellow"))
+        tests = f.tests
+        for t in tests[:12]:
+            console.print(Text("   ") + Text(safe(short_test(t)), "green"))
+        if len(tests) > 12:
+            console.print(Text(f"   … and {len(tests) - 12} more tests", "dim"))
+        print_next_steps(console, f.explanations, directory, setups, "   ")
 
 
 def clip(s: str, limit: int = 160) -> str:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import VerdictRows, load_verdicts, save_verdicts
+from .fingerprint import Fingerprint, fingerprint
 from .hashing import NEWEST, VERSIONS, model_list_digest_matches, name_hash, request_hashes, request_kind
 from .jsonio import gc_paused
 from .recording import Recording
@@ -274,6 +275,7 @@ def verify_index(index: Any, progress: Callable[[int, int], None] | None = None)
 class FileVerdicts:
     verdicts: dict[str, Verdict]                     # each file's own verdict (no cross-file findings yet)
     hashes: dict[str, dict[str, str | None]]         # each readable recording's request hash under every version
+    fingerprints: dict[str, Fingerprint] = field(default_factory=dict)   # each readable recording's, for explain
     hashed: int = 0                                  # files hashed this time (the rest: from the cache)
 
 
@@ -300,16 +302,20 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
             if _usable(hit, stamp):
                 v = Verdict(*hit[2])
                 hashes = dict(zip(VERSIONS, hit[3], strict=True)) if hit[3] is not None else None
+                fp = hit[4]
             else:
                 rec = Recording.load(os.path.join(root, s.path))
                 hashes = None if rec.problem else request_hashes(rec.data)
+                fp = None if rec.problem else fingerprint(rec.data)
                 v = verify_recording(rec, s.path, hashes)
                 out.hashed += 1
             if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
-                kept[s.path] = (*stamp, _own_fields(v), tuple(hashes[x] for x in VERSIONS) if hashes is not None else None)
+                kept[s.path] = (*stamp, _own_fields(v), tuple(hashes[x] for x in VERSIONS) if hashes is not None else None, fp)
             out.verdicts[s.path] = v
             if hashes is not None:
                 out.hashes[s.path] = hashes
+            if fp is not None:
+                out.fingerprints[s.path] = fp
             if progress and done % 100 == 0:
                 progress(done, len(items))
     if stamp_of is not None and (out.hashed or kept.keys() != cached.keys()):
@@ -322,9 +328,10 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
 def _usable(hit: Any, stamp: tuple[int, int] | None) -> bool:
     """A kept row of the shape written, for the file as it is now."""
     return (
-        type(hit) is tuple and len(hit) == 4 and (hit[0], hit[1]) == stamp
+        type(hit) is tuple and len(hit) == 5 and (hit[0], hit[1]) == stamp
         and type(hit[2]) is tuple and len(hit[2]) == len(_OWN)
         and (hit[3] is None or (type(hit[3]) is tuple and len(hit[3]) == len(VERSIONS)))
+        and (hit[4] is None or (type(hit[4]) is tuple and len(hit[4]) == 2 and type(hit[4][1]) is tuple))
     )
 
 

@@ -225,7 +225,7 @@ def _default(d: dict) -> None:
         (_message, "body.messages[0].content", "prompt", "the prompt changed: body.messages[0].content"),
         (_parameter, "test_id", "test-id", "the test id changed: re-parametrized test ([client_with_models-txt=openai/gpt-4o-user_permissions_workflow] -> "
                                             "[client_with_models-txt=openai/gpt-4o-user_permissions_workflow_v2])"),
-        (_default, "body.temperature", "default", "a default differs (None or absent versus a value): body.temperature"),
+        (_default, "body.temperature", "default", "a default differs (None or absent versus a value): body.temperature (absent) -> 0.0"),
     ],
 )
 def test_rerecorded_file_ranks_the_original_first_and_names_the_path(demo: Path, tmp_path: Path, mutate, path: str, code: str, verdict: str) -> None:
@@ -383,12 +383,12 @@ def test_corpus_tool_miss_from_a_log_diffs_the_arguments(corpus_copy: Path) -> N
     ex = explain(m, Index(corpus_copy).scan())
     assert ex.nearest.path == rel and ex.nearest.same_endpoint
     assert [(c.path, c.a, c.b) for c in ex.changes] == [("kwargs.query", "Llama 4 Maverick model experts", "Llama 4 Scout model experts")]
-    assert ex.verdict == "the tool call's arguments changed: kwargs.query"
+    assert ex.verdict == "non-deterministic: the model's earlier tool call differs: kwargs.query"
     # an argument added where there was none is a default
     (m2,) = parse_log(log.replace(repr(kwargs), repr(dict(req["kwargs"], max_results=7))))
     ex2 = explain(m2, Index(corpus_copy).scan())
     assert [(c.path, c.a, c.b) for c in ex2.changes] == [("kwargs.max_results", MISSING, 7)]
-    assert ex2.verdict == "a default differs (None or absent versus a value): kwargs.max_results"
+    assert ex2.verdict == "a default differs (None or absent versus a value): kwargs.max_results (absent) -> 7"
 
 
 def test_corpus_legacy_message_with_its_body(tmp_path: Path) -> None:

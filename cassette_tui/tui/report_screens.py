@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static, TextArea
 
-from ..rich_reports import print_explanation, print_git_report
+from ..rich_reports import print_explanation, print_findings, print_git_report
 from .lines_view import LinesView
 
 
@@ -32,7 +32,8 @@ def capture(printer: Callable[[Console], None]) -> list[Text]:
 
 def explain_text(text: str, index: Any, table: Any) -> list[Text]:
     """Explain whatever was pasted: a CI log (one or more misses), a hash, or a recording's path."""
-    from ..explain import explain, is_hash, miss_from_hash, miss_from_recording, parse_log
+    from ..explain import explain, group_explanations, is_hash, miss_from_hash, miss_from_recording, parse_log
+    from ..explain.rerecord import load_setups
     from ..recording import Recording
 
     text = text.strip()
@@ -51,12 +52,15 @@ def explain_text(text: str, index: Any, table: Any) -> list[Text]:
             Text("No replay-miss message found in that text.", "bold yellow"),
             Text('Expected e.g. "Recording not found for request hash: 5c1e…" (any variant, wrapped or indented), a hash, or a path.', "dim"),
         ]
+    explanations = [explain(miss, index, table=table) for miss in misses]
+    setups = load_setups(index.root)
     lines: list[Text] = []
-    for n, miss in enumerate(misses, 1):
-        ex = explain(miss, index, table=table)
-        if n > 1:
+    if len(explanations) > 1:   # the findings first, then each miss in full
+        lines.extend(capture(lambda console: print_findings(console, group_explanations(explanations), None, setups)))
+    for n, ex in enumerate(explanations, 1):
+        if lines:
             lines.append(Text(""))
-        lines.extend(capture(lambda console, ex=ex, n=n: print_explanation(console, ex, n, len(misses), None)))
+        lines.extend(capture(lambda console, ex=ex, n=n: print_explanation(console, ex, n, len(explanations), None, setups)))
     return lines
 
 
