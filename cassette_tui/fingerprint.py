@@ -28,15 +28,17 @@ from .hashing import NEWEST, hash_object
 SKETCH_SIZE = 32
 _MAX_TEXT = 2_000_000       # a huge request is judged by its first 2 MB
 
-# Values that differ on every run (ids, uuids, hex digests, timestamps, numbers): blanked,
-# so two runs of one request share their tokens.
+# Values that differ on every run (ids, uuids, hex digests, timestamps, temporary paths,
+# decimals such as scores, long numbers): two strings equal once these are blanked differ
+# only by them. Small integers stay: "top 3" versus "top 5" is a prompt change.
 VOLATILE_TEXT = re.compile(
     r"""(?x)
       \b(?:call|file|vs|batch|resp|msg|run|chatcmpl|rec|fc|toolu|req|asst|thread|step|conv|item|ws|cmpl|chunk|ls)[-_][A-Za-z0-9_-]{4,}
     | [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}
     | \b[0-9a-f]{16,}\b
     | \d{4}-\d\d-\d\d[T\ ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?
-    | -?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?
+    | (?:/private)?/(?:tmp|var/folders)/[^\s"']+ | \btmp[a-z0-9_]{6,}
+    | -?\d+\.\d+(?:[eE][-+]?\d+)? | \b\d{5,}\b
     """
 )
 _DIGITS = str.maketrans("0123456789", "##########")
