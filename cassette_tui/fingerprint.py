@@ -7,10 +7,11 @@ kept in the verify cache beside its hashes:
 
 * `content`: a digest of the newest recorder's normalized request without the
   test id. Equal digests are the same request, whatever test sent it.
-* `sketch`: the smallest CRC32s of the request's leaves (each string cut into
-  lines, ids and numbers blanked). Two sketches estimate how much two requests
-  share (a bottom-k Jaccard estimate), so a near request is found at any tree
-  size without reading its file.
+* `sketch`: the smallest CRC32s of the request's lines (each string cut into
+  its own lines, digits blanked). The share of tokens two sketches have in
+  common says how alike two requests are, so a near request is found at any
+  tree size without reading its file (explain.nearest keeps an inverted index
+  of the tokens).
 
 Pure stdlib: no Textual, no Rich.
 """
@@ -28,7 +29,7 @@ from .hashing import NEWEST, hash_object
 SKETCH_SIZE = 32
 _MAX_TEXT = 2_000_000       # a huge request is judged by its first 2 MB
 
-# Values that differ on every run (ids, uuids, hex digests, timestamps, temporary paths,
+# Values that differ on every run (ids, uuids, hex digests, dates and times, temporary paths,
 # decimals such as scores, long numbers): two strings equal once these are blanked differ
 # only by them. Small integers stay: "top 3" versus "top 5" is a prompt change.
 VOLATILE_TEXT = re.compile(
@@ -36,7 +37,9 @@ VOLATILE_TEXT = re.compile(
       \b(?:call|file|vs|batch|resp|msg|run|chatcmpl|rec|fc|toolu|req|asst|thread|step|conv|item|ws|cmpl|chunk|ls)[-_][A-Za-z0-9_-]{4,}
     | [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}
     | \b[0-9a-f]{16,}\b
-    | \d{4}-\d\d-\d\d[T\ ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?
+    | \d{4}-\d\d-\d\d(?:[T\ ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?
+    | \b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\ \d{1,2}(?:st|nd|rd|th)?,?\ \d{4}\b
+    | \b\d{1,2}(?:st|nd|rd|th)?\ (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?,?\ \d{4}\b
     | (?:/private)?/(?:tmp|var/folders)/[^\s"']+ | \btmp[a-z0-9_]{6,}
     | -?\d+\.\d+(?:[eE][-+]?\d+)? | \b\d{5,}\b
     """
@@ -81,19 +84,6 @@ def sketch_text(text: str) -> tuple[int, ...]:
     text = text[:_MAX_TEXT].replace("\\n", "\n").translate(_DIGITS)
     tokens = {zlib.crc32(line.strip().encode("utf-8", "surrogatepass")) for line in text.split("\n")}
     return tuple(sorted(tokens)[:SKETCH_SIZE])
-
-
-def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Estimated Jaccard similarity of the two token sets (0..1) from their bottom-k sketches.
-
-    Each sketch holds every token of its set below its own largest, so the k smallest
-    of the union (k = the shorter sketch) are known to be in both or not.
-    """
-    if not a or not b:
-        return 0.0
-    sa, sb = set(a), set(b)
-    smallest = sorted(sa | sb)[: min(len(a), len(b))]
-    return sum(1 for t in smallest if t in sa and t in sb) / len(smallest)
 
 
 def generic_path(path: str) -> str:

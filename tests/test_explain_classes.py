@@ -180,6 +180,7 @@ def test_main_cause_by_a_defined_order(changes: list[Change], order: list[str]) 
         (Change("body.messages[2].content", "changed", "saved to /tmp/tmpa1b2c3d4/out.txt at 2025-10-09T10:00:00Z", "saved to /tmp/tmp9z8y7x6w/out.txt at 2025-10-10T11:30:00Z"), "volatile"),
         (Change("body.messages[2].content", "changed", "[1] score: 0.81234", "[1] score: 0.79001"), "volatile"),
         (Change("body.extra_body.guided_choice", "removed", ["a", "b"], MISSING), "default"),
+        (Change("kwargs.query", "changed", "positive news October 25 2023", "positive news October 22 2023"), "volatile"),
         (Change("body.messages[0].content", "changed", "What is 2+2?", "What is 3+3?"), "prompt"),
     ],
 )

@@ -17,7 +17,7 @@ from ..verify import Verdict, version_range
 from .causes import CAUSE_WORDS, Cause, change_causes
 from .lookup import Lookup, replay_lookups
 from .miss import Miss
-from .nearest import Candidate, HashTable, name_matches, nearest
+from .nearest import Candidate, HashTable, nearest
 
 
 @dataclass
@@ -102,9 +102,7 @@ def explain(miss: Miss, index: Any, *, limit: int = 5, table: HashTable | None =
 
     # Files already named by this hash, anywhere under the root, and files whose request hashes to it.
     if miss.hash:
-        for s in index.summaries.values():
-            if s.path not in skip and not s.problem and name_matches(s.path, miss.hash):
-                ex.found.append(s.path)
+        ex.found = [p for p in table.catalog().named(miss.hash) if p not in skip]
         for path, versions in table.holders(miss.hash):
             if path not in skip:
                 ex.same_request.append((path, versions, table.verdicts.get(path) or Verdict(path, "unverifiable")))
@@ -138,7 +136,7 @@ def _adopt_live(miss: Miss, root: Path, path: str, version: str) -> None:
         miss.kind = rec.request_kind
 
 
-RECONSTRUCT_TRIES = 60
+RECONSTRUCT_TRIES = 24
 
 
 def _reconstruct_renamed(miss: Miss, root: Path, candidates: list[Candidate]) -> None:
@@ -146,7 +144,8 @@ def _reconstruct_renamed(miss: Miss, root: Path, candidates: list[Candidate]) ->
     endpoint, put under the log's test id, hashes to the missed hash, that is the live request:
     the test was renamed or re-parametrized and nothing else changed."""
     for c in candidates:
-        if c.same_test_id or not c.same_endpoint:
+        # a rename keeps everything else: the endpoint and, when the log names it, the model
+        if c.same_test_id or not c.same_endpoint or (miss.model and not c.same_model):
             continue
         rec = Recording.load(root / c.path)
         if rec.problem or not isinstance(rec.data, dict):

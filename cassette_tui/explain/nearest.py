@@ -19,12 +19,13 @@ Pure: no Textual, no Rich.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..diff import MISSING, Change, structural_diff
-from ..fingerprint import fingerprint, similarity
+from ..fingerprint import fingerprint
 from ..hashing import VERSIONS, hash_object, name_hash
 from ..recording import Recording
 from ..verify import Verdict, file_verdicts, verify_recording
@@ -34,6 +35,7 @@ from .miss import Miss, test_parts
 SHORTLIST = 40          # files read and compared per miss, besides exact and same-test ones
 SAME_TEST_MAX = 60      # a test with more recordings than this is cut to its most alike
 _PROMPT_LISTS = ("messages", "contents", "input")
+_VERSION_PART = re.compile(r"v\d+(?:alpha|beta)?\d*|openai")
 
 
 @dataclass
@@ -84,6 +86,7 @@ class HashTable:
         self._by_content: dict[str, list[str]] = {}
         self.fingerprints: dict[str, tuple[str | None, tuple[int, ...]]] = {}
         self.verdicts: dict[str, Verdict] = {}
+        self._catalog: Catalog | None = None
 
     def _build(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         table: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
@@ -119,55 +122,123 @@ class HashTable:
         self._ensure()
         return self._by_content.get(content, []) if content else []
 
-    def fingerprint_of(self, path: str) -> tuple[str | None, tuple[int, ...]]:
-        self._ensure()
-        return self.fingerprints.get(path, (None, ()))
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._ensure()
+            self._catalog = Catalog(self.index, self.fingerprints)
+        return self._catalog
 
 
-def endpoint_matches(s_endpoint: str | None, miss: Miss) -> bool:
-    if not s_endpoint or not miss.endpoint:
-        return False
-    a, b = s_endpoint.rstrip("/"), miss.endpoint.rstrip("/")
-    return a == b or b.endswith(a) or a.endswith(b)
+def endpoint_key(endpoint: str | None) -> str:
+    """'/v1/v1/chat/completions' and '/openai/v1/chat/completions' -> 'chat/completions': what the
+    call was, whatever prefixes (doubled versions, a provider's mount point) the url carried."""
+    if not endpoint:
+        return ""
+    parts = [p for p in endpoint.split("/") if p and not _VERSION_PART.fullmatch(p)]
+    return "/".join(parts[-2:])
+
+
+@dataclass(slots=True)
+class _Entry:
+    path: str
+    test_id: str | None
+    endpoint: str | None
+    model: str | None
+    is_tool: bool
+
+
+class Catalog:
+    """The tree's recordings bucketed once (by test, function, file, endpoint, model, name, and
+    the tokens of their fingerprint sketches), so each miss looks only at the buckets it shares."""
+
+    def __init__(self, index: Any, fingerprints: dict[str, tuple[str | None, tuple[int, ...]]]):
+        self.entries: list[_Entry] = []
+        self.by: dict[tuple[str, Any], list[int]] = {}
+        self.by_token: dict[int, list[int]] = {}
+        self.sketch_len: list[int] = []
+        self.by_name: dict[str, list[str]] = {}
+        self.position: dict[str, int] = {}
+        for s in index.summaries.values():
+            nh = name_hash(s.path)
+            if nh is not None and not s.problem:
+                self.by_name.setdefault(nh[0], []).append(s.path)
+            if s.problem:
+                continue
+            i = self.position[s.path] = len(self.entries)
+            tool = s.kind == "tool"
+            self.entries.append(_Entry(s.path, s.test_id, s.endpoint, s.model, tool))
+            file, func, _ = test_parts(s.test_id)
+            for key in (("test", s.test_id), ("function", (file, func)), ("file", file),
+                        ("endpoint", (tool, endpoint_key(s.endpoint))), ("model", s.model)):
+                if key[1] and key[1] != ("", ""):
+                    self.by.setdefault(key, []).append(i)
+            sketch = fingerprints.get(s.path, (None, ()))[1]
+            self.sketch_len.append(len(sketch))
+            for token in sketch:
+                self.by_token.setdefault(token, []).append(i)
+
+    def named(self, h: str) -> list[str]:
+        """Files whose name is hash `h` (a 12-hex name when `h` starts with it; `h` may be a prefix)."""
+        if len(h) == 64:
+            return self.by_name.get(h, []) + self.by_name.get(h[:12], [])
+        return [p for name, ps in self.by_name.items() if name.startswith(h) or (len(name) == 12 and h.startswith(name)) for p in ps]
+
+    def scored(self, miss: Miss, live_sketch: tuple[int, ...], exact: set[str]) -> list[tuple[float, float, int]]:
+        """(score, similarity, entry) for every recording that shares something with the miss, best first."""
+        file, func, _ = test_parts(miss.test_id)
+        tool = miss.kind == "tool"
+        ep = f"{miss.tool.split('.', 1)[1]}" if tool and miss.tool and "." in miss.tool else endpoint_key(miss.endpoint)
+        score: dict[int, float] = {}
+        for key, weight in ((("test", miss.test_id), 4.0), (("function", (file, func)), 0.5), (("file", file), 0.25),
+                            (("endpoint", (tool, ep)), 1.0), (("model", miss.model), 0.5)):
+            if key[1] and key[1] != ("", ""):
+                for i in self.by.get(key, ()):
+                    score[i] = score.get(i, 0.0) + weight
+        sims: dict[int, float] = {}
+        if live_sketch:
+            shared: dict[int, int] = {}
+            for token in set(live_sketch):
+                for i in self.by_token.get(token, ()):
+                    shared[i] = shared.get(i, 0) + 1
+            for i, n in shared.items():
+                sims[i] = n / (len(live_sketch) + self.sketch_len[i] - n)   # the sketches' own Jaccard
+                score[i] = score.get(i, 0.0) + 3 * sims[i]
+        for path in exact:
+            i = self.position.get(path)
+            if i is not None:
+                score[i] = score.get(i, 0.0) + 8
+        out = [(sc, sims.get(i, 0.0), i) for i, sc in score.items() if self.entries[i].is_tool == tool]
+        out.sort(key=lambda x: (-x[0], self.entries[x[2]].path))
+        return out
 
 
 def nearest(miss: Miss, index: Any, table: HashTable, exclude: set[str], limit: int) -> list[Candidate]:
     """The `limit` recordings nearest the miss, best first."""
     root = Path(index.root)
-    m_file, m_func, _ = test_parts(miss.test_id)
-    tool_name = miss.tool.split(".", 1)[1] if miss.tool and "." in miss.tool else None
+    catalog = table.catalog()
     live_content, live_sketch = fingerprint(miss.envelope) if miss.envelope is not None else (None, ())
     exact = set(table.same_content(live_content)) if live_content else set()
+    tool_endpoint = f"tool:{miss.tool.split('.', 1)[1]}" if miss.tool and "." in miss.tool else None
 
-    pool: list[tuple[float, Candidate]] = []
-    for s in index.summaries.values():
-        if s.problem or s.path in exclude or (miss.kind == "tool") != (s.kind == "tool"):
-            continue
-        s_file, s_func, _ = test_parts(s.test_id)
-        c = Candidate(
-            s.path, s.test_id, s.endpoint, s.model,
-            same_test_id=bool(miss.test_id) and s.test_id == miss.test_id,
-            same_endpoint=endpoint_matches(s.endpoint, miss) or (tool_name is not None and s.endpoint == f"tool:{tool_name}"),
-            same_model=bool(miss.model) and s.model == miss.model,
-            same_content=s.path in exact,
+    def candidate(sim: float, i: int) -> Candidate:
+        e = catalog.entries[i]
+        return Candidate(
+            e.path, e.test_id, e.endpoint, e.model,
+            same_test_id=bool(miss.test_id) and e.test_id == miss.test_id,
+            same_endpoint=(tool_endpoint is not None and e.endpoint == tool_endpoint) or (bool(miss.endpoint) and endpoint_key(e.endpoint) == endpoint_key(miss.endpoint)),
+            same_model=bool(miss.model) and e.model == miss.model,
+            same_content=e.path in exact,
+            similarity=sim,
         )
-        if live_sketch:
-            c.similarity = similarity(live_sketch, table.fingerprint_of(s.path)[1])
-        same_function = bool(m_func) and (s_file, s_func) == (m_file, m_func)
-        score = (
-            8 * c.same_content + 4 * c.same_test_id + c.same_endpoint + 0.5 * c.same_model
-            + 0.5 * same_function + 0.25 * (bool(m_file) and s_file == m_file) + 3 * c.similarity
-        )
-        if score > 0:
-            pool.append((score, c))
-    pool.sort(key=lambda x: (-x[0], x[1].path))
 
+    pool = [(sim, i) for _, sim, i in catalog.scored(miss, live_sketch, exact) if catalog.entries[i].path not in exclude]
     if miss.envelope is None:
         # Nothing to compare: the same test, endpoint and model first.
-        return [c for _, c in pool[:limit]]
+        return [candidate(sim, i) for sim, i in pool[:limit]]
 
-    same_test = [c for _, c in pool if c.same_test_id][:SAME_TEST_MAX]
-    chosen = {c.path: c for c in [*(c for _, c in pool if c.same_content), *same_test, *(c for _, c in pool[:SHORTLIST])]}
+    same_test = [x for x in pool if catalog.entries[x[1]].test_id == miss.test_id and miss.test_id][:SAME_TEST_MAX]
+    same = [x for x in pool if catalog.entries[x[1]].path in exact]
+    chosen = {catalog.entries[i].path: candidate(sim, i) for sim, i in [*same, *same_test, *pool[:SHORTLIST]]}
     live_obj = hash_object(miss.envelope, miss.version)
     live_count = _message_count(live_obj)
     out = []
@@ -241,14 +312,3 @@ def _common_prefix(a: str, b: str, n: int) -> int:
         else:
             hi = mid - 1
     return lo
-
-
-def name_matches(path: str, h: str) -> bool:
-    """Is the file named by hash `h` (or a prefix of it)?"""
-    nh = name_hash(path)
-    if nh is None:
-        return False
-    name = nh[0]
-    if nh[1] == "h12":
-        return h.startswith(name) if len(h) >= 12 else name.startswith(h)
-    return name == h if len(h) == 64 else name.startswith(h)
