@@ -9,7 +9,7 @@ import sys
 import pytest
 
 CORE = ("model", "recording", "streams", "conversation", "timeline", "tools", "walk", "index", "cache", "query", "hashing", "view", "jsonio",
-        "diff", "verify", "explain", "gitdiff")
+        "diff", "verify", "fingerprint", "explain", "explain.logs", "explain.nearest", "explain.causes", "explain.grouping", "explain.rerecord", "gitdiff")
 FACES = ("rich", "textual")
 
 PROBE = """
