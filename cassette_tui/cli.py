@@ -337,62 +337,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # --- explain ----------------------------------------------------------------------------
 
 
-def read_explain_input(value: str) -> tuple[str, Any]:
-    """("log", text) | ("recording", Recording) | ("recordings", [Recording]) | ("hash", str) from one INPUT."""
-    from .explain import is_hash
-
-    if value == "-":
-        return "log", sys.stdin.read()
-    p = Path(value)
-    if p.is_file():
-        rec = Recording.load(p)
-        if not rec.problem and rec.request:
-            return "recording", rec
-        try:
-            raw = p.read_bytes()
-        except OSError as exc:
-            raise CLIError(f"cannot read {value}: {exc.strerror or exc}") from None
-        return "log", raw.decode("utf-8", "replace")
-    if p.is_dir():
-        recs = [r for r in (Recording.load(p / rel) for rel, _ in TreeWalk(str(p), recordings_only=False).files()) if not r.problem and r.request]
-        if not recs:
-            raise CLIError(f"{value}: no recordings in this folder (give re-recorded files, a log, '-' or a hash)")
-        return "recordings", recs
-    if is_hash(value):
-        return "hash", value.strip().lower()
-    raise CLIError(f"no such file, and not a hash: {value}")
-
-
 def explain_misses(inputs: list[str], test_id: str | None) -> list[Any]:
     """Every miss the inputs describe, in order (a log may hold many; a folder, many re-recorded files)."""
-    from .explain import miss_from_hash, miss_from_recording, parse_log
+    from .explain.inputs import InputError, misses_from
 
     misses: list[Any] = []
-    for value in inputs:
-        what, got = read_explain_input(value)
-        if what == "log":
-            found = parse_log(got)
-            if not found:
-                raise CLIError(f"no replay-miss message found in {'standard input' if value == '-' else value}")
-            misses.extend(found)
-        elif what == "hash":
-            misses.append(miss_from_hash(got, test_id))
-        else:
-            misses.extend(miss_from_recording(rec) for rec in (got if what == "recordings" else [got]))
-    if test_id:
-        for m in misses:
-            m.test_id = m.test_id or test_id
+    try:
+        for value in inputs:
+            if value == "-":
+                misses.extend(misses_from("standard input", test_id, text=sys.stdin.read()))
+            else:
+                misses.extend(misses_from(value, test_id))
+    except InputError as exc:
+        raise CLIError(str(exc)) from None
     return misses
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from .explain import HashTable, explain, group_explanations
+    from .explain.inputs import live_files_under
     from .explain.rerecord import load_setups
 
     misses = explain_misses(args.input, args.test)
     idx = open_index(args.dir)
     table = HashTable(idx)
-    inputs = {rel for m in misses if m.source and (rel := _inside(idx.root, m.source))}
+    inputs = live_files_under(idx.root, misses)
     explanations = [explain(m, idx, table=table, limit=args.limit, exclude=inputs) for m in misses]
     if args.json:
         for ex in explanations:
@@ -413,14 +382,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
         console.print()
         print_explanation(console, ex, n, len(explanations), args.dir, setups)
     return 0
-
-
-def _inside(root: Path, path: str) -> str | None:
-    """`path` relative to `root`, when it lies inside it."""
-    try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except (ValueError, OSError):
-        return None
 
 
 # --- diff -------------------------------------------------------------------------------

@@ -374,7 +374,10 @@ async def test_verify_status_column_and_is_filter(demo_copy):
 async def test_explain_screen_ranks_the_original_and_names_the_changed_path(demo_copy, tmp_path):
     from textual.widgets import TextArea
 
+    from textual.widgets import Input, OptionList
+
     from cassette_tui.hashing import NEWEST, request_hash
+    from cassette_tui.tui.diff_screen import DiffScreen
     from cassette_tui.tui.lines_view import LinesView
     from cassette_tui.tui.report_screens import ExplainScreen
 
@@ -397,6 +400,33 @@ async def test_explain_screen_ranks_the_original_and_names_the_changed_path(demo
         assert "body.tools[1].function.description" in text
         nearest = text.split("nearest recordings:")[1].splitlines()[1]
         assert GPT4O in nearest
+        assert "what to do: a tool definition changed in the code: re-record the test" in text
+        # Under the report, what can be done with it: open the nearest recording, or diff it with the live file.
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels == [f"open the nearest recording  responses/recordings/{GPT4O}.json", f"diff it with the live request  {live_path}"]
+        options.focus()
+        options.highlighted = 1
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DiffScreen)
+        diff_text = app.screen.query_one(LinesView).plain_text()
+        assert "body.tools[1].function.description" in diff_text and str(live_path) in diff_text
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ExplainScreen)
+        # open: the explain screen closes and the list shows the recording, even behind a filter that hid it
+        app.query_one("#filter", Input).value = "model:nothing-like-this"
+        await settle(app, pilot)
+        assert list_paths(app) == []
+        options.highlighted = 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ExplainScreen)
+        lst = app.query_one(RecordingList)
+        assert lst.current_path == f"responses/recordings/{GPT4O}.json" and lst.has_focus
+        await pilot.press("e")
+        await pilot.pause()
         # A pasted log with no miss in it says so instead of failing.
         app.screen.query_one(TextArea).text = "all tests passed"
         await pilot.press("ctrl+r")

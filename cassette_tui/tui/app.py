@@ -538,6 +538,20 @@ class CassetteApp(App[int]):
     def action_clear_filter(self) -> None:
         self.query_one("#filter", Input).value = ""
 
+    def show_recording(self, path: str) -> None:
+        """Put the list's cursor on a recording (clearing a filter that hides it) and focus the list."""
+        lst = self.query_one(RecordingList)
+        if lst.index_of(path) is None and self.query_text:
+            self.query_one("#filter", Input).value = ""
+            self.query, self.query_text = parse(""), ""
+            self.apply_filter()
+        idx = lst.index_of(path)
+        if idx is None:
+            self.notify(f"{_escape(path)} is not in the list", severity="warning")
+            return
+        lst.cursor = idx
+        lst.focus()
+
     def action_toggle_grouped(self) -> None:
         self.grouped = not self.grouped
         self.apply_filter()

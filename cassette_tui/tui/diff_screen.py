@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +12,7 @@ from textual.widgets import Static
 
 from ..diff import describe_value, diff_recordings
 from ..index import Index
+from ..recording import Recording
 from ..view import safe
 from .lines_view import LinesView
 
@@ -30,7 +33,8 @@ def diff_styler(line: str) -> Text:
 
 
 def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = False) -> list[str]:
-    a, b = index.load(path_a), index.load(path_b)
+    """A or B is a path under the index, or a file the user named (a live request explain was given)."""
+    a, b = (Recording.load(p) if Path(p).is_absolute() else index.load(p) for p in (path_a, path_b))
     d = diff_recordings(a, b, include_noise=include_noise)
     out = [f"# A  {path_a}", f"# B  {path_b}", ""]
     if d.same:

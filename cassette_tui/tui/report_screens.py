@@ -16,9 +16,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
 
 from ..rich_reports import print_explanation, print_findings, print_git_report
+from ..view import safe
 from .lines_view import LinesView
 
 
@@ -30,29 +32,29 @@ def capture(printer: Callable[[Console], None]) -> list[Text]:
     return Text.from_ansi(cap.get()).split("\n")
 
 
-def explain_text(text: str, index: Any, table: Any) -> list[Text]:
-    """Explain whatever was pasted: a CI log (one or more misses), a hash, or a recording's path."""
-    from ..explain import explain, group_explanations, is_hash, miss_from_hash, miss_from_recording, parse_log
+def explain_text(text: str, index: Any, table: Any) -> tuple[list[Text], list[Any]]:
+    """Explain whatever was pasted: a CI log (one or more misses), a hash, or a recording's path.
+    The report's lines, and the explanations (for the actions under it)."""
+    from ..explain import explain, group_explanations, is_hash
+    from ..explain.inputs import InputError, live_files_under, misses_from
     from ..explain.rerecord import load_setups
-    from ..recording import Recording
 
     text = text.strip()
     if not text:
-        return [Text("Paste a replay-miss message, a request hash or a recording's path, then press ctrl+r.", "dim")]
-    path = Path(text)
-    if "\n" not in text and is_hash(text):
-        misses = [miss_from_hash(text.lower())]
-    elif "\n" not in text and len(text) < 4096 and path.is_file():
-        rec = Recording.load(path)
-        misses = [miss_from_recording(rec)] if not rec.problem and rec.request else parse_log(path.read_text("utf-8", "replace"))
-    else:
-        misses = parse_log(text)
+        return [Text("Paste a replay-miss message, a request hash or a recording's path, then press ctrl+r.", "dim")], []
+    one_line = "\n" not in text and len(text) < 4096
+    try:
+        # one line may name a file, a folder or a hash; anything else is the log itself
+        misses = misses_from(text) if one_line and (is_hash(text) or Path(text).exists()) else misses_from("the pasted text", text=text)
+    except InputError:
+        misses = []
     if not misses:
         return [
             Text("No replay-miss message found in that text.", "bold yellow"),
             Text('Expected e.g. "Recording not found for request hash: 5c1e…" (any variant, wrapped or indented), a hash, or a path.', "dim"),
-        ]
-    explanations = [explain(miss, index, table=table) for miss in misses]
+        ], []
+    inputs = live_files_under(index.root, misses)
+    explanations = [explain(miss, index, table=table, exclude=inputs) for miss in misses]
     setups = load_setups(index.root)
     lines: list[Text] = []
     if len(explanations) > 1:   # the findings first, then each miss in full
@@ -61,7 +63,24 @@ def explain_text(text: str, index: Any, table: Any) -> list[Text]:
         if lines:
             lines.append(Text(""))
         lines.extend(capture(lambda console, ex=ex, n=n: print_explanation(console, ex, n, len(explanations), None, setups)))
-    return lines
+    return lines, explanations
+
+
+def explain_actions(explanations: list[Any]) -> list[tuple[str, tuple[str, str, str | None]]]:
+    """(label, (action, nearest path, live file)) for each miss with a nearest recording: open it; diff it
+    with the live request when the live request is a file. With several misses, each label names its test."""
+    from ..view import short_test
+
+    out: list[tuple[str, tuple[str, str, str | None]]] = []
+    for ex in explanations:
+        if ex.nearest is None:
+            continue
+        who = f"  ({safe(short_test(ex.miss.test_id) or ex.miss.hash or '')})" if len(explanations) > 1 else ""
+        out.append((f"open the nearest recording  {safe(ex.nearest.path)}{who}", ("open", ex.nearest.path, None)))
+        live = ex.miss.source or (str(ex.root / ex.miss.live_from) if ex.miss.live_from else None)
+        if live and ex.miss.live_known:
+            out.append((f"diff it with the live request  {safe(live)}{who}", ("diff", ex.nearest.path, live)))
+    return out
 
 
 class ExplainScreen(ModalScreen[None]):
@@ -73,6 +92,9 @@ class ExplainScreen(ModalScreen[None]):
     ExplainScreen #explain-help { height: 1; padding: 0 1; color: $text-muted; }
     ExplainScreen TextArea { height: 7; }
     ExplainScreen LinesView { height: 1fr; }
+    ExplainScreen.explained TextArea { height: 3; }   /* the report gets the room once there is one */
+    ExplainScreen OptionList { height: auto; max-height: 30%; display: none; }
+    ExplainScreen OptionList.visible { display: block; }
     """
     BINDINGS = [
         Binding("ctrl+r", "run", "Explain", priority=True),
@@ -86,6 +108,7 @@ class ExplainScreen(ModalScreen[None]):
             yield Static("Explain a replay miss: paste a log excerpt, a hash or a path, then ctrl+r.  esc closes.", id="explain-help")
             yield TextArea(id="explain-input", soft_wrap=True)
             yield LinesView(id="explain-view")
+            yield OptionList(id="explain-actions")
 
     def on_mount(self) -> None:
         self.query_one(LinesView).set_lines([Text("The ranked candidates and what differs will show here.", "dim")])
@@ -98,14 +121,34 @@ class ExplainScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="explain", exit_on_error=False)
     def run_explain(self, text: str) -> None:
         app: Any = self.app
+        explanations: list[Any] = []
         try:
-            lines = explain_text(text, app.index, app.hash_table())
+            lines, explanations = explain_text(text, app.index, app.hash_table())
         except Exception as exc:  # noqa: BLE001 - a bad paste must not take the app down
-            lines = [Text(f"Could not explain that: {type(exc).__name__}: {exc}", "red")]
-        self.app.call_from_thread(self._show, lines)
+            lines = [Text(f"Could not explain that: {type(exc).__name__}: {safe(str(exc))}", "red")]
+        self.app.call_from_thread(self._show, lines, explain_actions(explanations))
 
-    def _show(self, lines: list[Text]) -> None:
+    def _show(self, lines: list[Text], actions: list[tuple[str, tuple[str, str, str | None]]]) -> None:
         self.query_one(LinesView).set_lines(lines)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        self._actions = [what for _, what in actions]
+        options.add_options([Option(Text(label)) for label, _ in actions])
+        options.set_class(bool(actions), "visible")
+        self.set_class(bool(actions), "explained")
+        if actions:
+            options.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        action, path, live = self._actions[event.option_index]
+        app: Any = self.app
+        if action == "open":
+            self.dismiss()
+            app.show_recording(path)
+        else:
+            from .diff_screen import DiffScreen
+
+            app.push_screen(DiffScreen(app.index, path, live))
 
 
 class GitReviewScreen(ModalScreen[None]):
