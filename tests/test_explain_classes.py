@@ -188,6 +188,13 @@ def test_nondeterminism_and_volatile_values(change: Change, code: str) -> None:
     assert classify_change(change) == code
 
 
+def test_arguments_in_another_order_are_said_to_be_the_same() -> None:
+    """Real: the model wrote {"filename", "user_id"} in one run and {"user_id", "filename"} in the next."""
+    a, b = '{"filename":"document.txt","user_id":"user_12345"}', '{"user_id":"user_12345","filename":"document.txt"}'
+    (cause,) = change_causes([Change("body.messages[3].tool_calls[0].function.arguments", "changed", a, b)])
+    assert (cause.code, cause.text) == ("tool-arguments", "non-deterministic: the model wrote the same arguments in another order: body.messages[3].tool_calls[0].function.arguments")
+
+
 def test_volatile_verdict_says_it_changes_every_run() -> None:
     (cause,) = change_causes([Change("body.messages[3].tool_call_id", "changed", "call_AbC123xyz", "call_ZzZ999qqq")])
     assert cause.text.startswith("volatile: changes on every run")

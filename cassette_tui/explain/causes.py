@@ -182,6 +182,8 @@ def change_causes(changes: list[Change]) -> list[Cause]:
         first = cs[0]
         if code == "test-id":
             text = "the test id changed: " + test_id_change(first.a, first.b)
+        elif code == "tool-arguments" and _same_json(first.a, first.b):
+            text = f"non-deterministic: the model wrote the same arguments in another order: {first.path}" + (f" and {len(cs) - 1} more" if len(cs) > 1 else "")
         else:
             text = _CAUSE_TEXTS.get(code, _OTHER_CAUSE).format(
                 path=first.path,
@@ -192,6 +194,16 @@ def change_causes(changes: list[Change]) -> list[Cause]:
             )
         out.append(Cause(code, text, generic_path(first.path)))
     return out
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Two strings holding the same JSON document (keys in another order, other spacing)."""
+    if not isinstance(a, str) or not isinstance(b, str) or len(a) > 100_000 or len(b) > 100_000:
+        return False
+    try:
+        return json.loads(a) == json.loads(b)
+    except (ValueError, RecursionError):
+        return False
 
 
 def test_id_change(a: Any, b: Any) -> str:
