@@ -40,6 +40,8 @@ def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str 
         console.print(Text("  live     ") + Text(safe(m.source)) + Text("  (the re-recorded request)", "dim"))
     elif m.live_from:
         console.print(Text("  live     ") + Text(safe(shown_path(directory, m.live_from))) + Text(f"  ({m.live_how})", "dim"))
+    elif m.live_how:
+        console.print(Text("  live     ") + Text(f"({m.live_how})", "dim"))
     console.print(Text("  replay looked in:", "bold"))
     for k, lk in enumerate(ex.looked, 1):
         state = "found now" if lk.found else ("no such file" if lk.exists else "folder not under the directory")
@@ -118,7 +120,7 @@ def print_findings(console: Any, findings: list[Any], directory: str | None, set
     from .view import safe
 
     total = sum(f.count for f in findings)
-    console.print(Text(f"{total} misses, {len(findings)} finding{'s' if len(findings) != 1 else ''}", "bold"))
+    console.print(Text(f"{total} miss{'es' if total != 1 else ''}, {len(findings)} finding{'s' if len(findings) != 1 else ''}", "bold"))
     for k, f in enumerate(findings, 1):
         console.print()
         console.print(Text(f"{k}. ", "bold") + Text(f"{f.count} miss{'es' if f.count != 1 else ''}: ", "bold")

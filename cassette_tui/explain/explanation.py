@@ -204,7 +204,7 @@ def _causes(ex: Explanation) -> list[Cause]:
         if best is not None:
             flags = [w for w, ok in (("test id", best.same_test_id), ("endpoint", best.same_endpoint), ("model", best.same_model)) if ok]
             how = "same " + ", ".join(flags) if flags else "nothing in common but the kind"
-            out.append(Cause("unknown-live", f"the log does not hold the live request; nearest recording {best.path} ({how})"))
+            out.append(Cause("unknown-live", f"the miss message does not carry the live request; nearest recording {best.path} ({how})"))
         elif not out:
             out.append(Cause("no-candidate", "nothing similar is recorded: a new test or a new kind of request"))
     return out
