@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 
@@ -357,15 +358,17 @@ class CassetteApp(App[int]):
             self.post_message(VerifyDone(verdicts))
 
     async def _verify_in_child(self) -> dict | None:
-        import sys
         from types import SimpleNamespace
 
         import orjson
 
+        from ..child import cli_command, safe_cwd
+
+        # Isolated, outside the tree, the tree by absolute path: see child.py for why.
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "cassette_tui", "verify", ".", "--json",
-                cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+                *cli_command("verify", str(self.root), "--json"),
+                cwd=safe_cwd(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
             )
         except (OSError, ValueError):
             return None
@@ -378,11 +381,13 @@ class CassetteApp(App[int]):
             raise
         if proc.returncode not in (0, 1):  # 1 only says something is stale
             return None
+        prefix = os.path.join(str(self.root), "")  # the child prints ROOT/rel; the rows are keyed by rel
         verdicts = {}
         for line in out.splitlines():
             try:
                 d = orjson.loads(line)
-                verdicts[d["path"]] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
+                path = d["path"]
+                verdicts[path[len(prefix):] if path.startswith(prefix) else path] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 continue  # one odd line (a file name that is not UTF-8) must not lose the rest
         return verdicts
