@@ -27,8 +27,8 @@ from .model import Summary, summary_row
 from .recording import is_io_problem
 from .walk import NO_STAMP, DirListing, pack_stamps
 
-# Bump when Summary's fields or the reading logic change what a summary holds.
-SCHEMA = 7
+# Bump when Summary's fields or the reading logic change what a summary (or a cached index.sqlite row) holds.
+SCHEMA = 8
 MAGIC = b"cassette-tui index cache\n"
 
 @dataclass

@@ -597,8 +597,15 @@ def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
     for h, fname, ep, model, ts, streaming in rows:
         # posixpath, not Path: a Path per row cost more than the query (135 rows per 2025-08 tree).
         rel = posixpath.normpath(responses + str(fname))
+        if not _inside_root(rel):
+            continue  # `../../x.json`: a row must never name a file outside the tree (the faces would open it)
         out.append(SqliteRow(db_rel, str(h), rel, ep, model, ts, bool(streaming)))
     return out
+
+
+def _inside_root(rel: str) -> bool:
+    """A normalized relative path from recorded data that stays under the root."""
+    return not (rel == ".." or rel.startswith("../") or rel.startswith("/") or "\0" in rel)
 
 
 def _missing_file_summary(row: SqliteRow) -> Summary:

@@ -1,0 +1,60 @@
+"""Paths derived from recorded data, and symbolic links, never lead outside the browsed tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from cassette_tui.index import Index
+
+from .generate import chat, dump
+
+OUTSIDE_TEST = "tests/outside.py::test_read_from_outside_the_tree"
+
+
+def _outside_recording(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dump(chat(model="outside-model", test_id=OUTSIDE_TEST)))
+
+
+def _inside(root: Path, rel: str) -> bool:
+    return not os.path.isabs(rel) and ".." not in rel.split("/") and (root / rel).resolve().is_relative_to(root.resolve())
+
+
+def test_index_sqlite_rows_naming_files_outside_the_tree_are_dropped(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    rec = root / "recordings"
+    (rec / "responses").mkdir(parents=True)
+    (rec / "responses" / "aaaaaaaaaaaa.json").write_bytes(dump(chat(model="inside")))
+    _outside_recording(tmp_path / "outside.json")
+    con = sqlite3.connect(rec / "index.sqlite")
+    con.execute("CREATE TABLE recordings (request_hash TEXT PRIMARY KEY, response_file TEXT, endpoint TEXT, model TEXT, timestamp TEXT, is_streaming BOOLEAN)")
+    con.executemany("INSERT INTO recordings VALUES (?, ?, ?, ?, ?, ?)", [
+        ("a" * 12, "aaaaaaaaaaaa.json", "/v1/chat/completions", "inside", "t", 1),
+        ("b" * 12, "../../../outside.json", "/v1/chat/completions", "x", "t", 0),
+        ("c" * 12, "../../../../../../../../../../etc/passwd", "/v1/chat/completions", "x", "t", 0),
+        ("d" * 12, str(tmp_path / "outside.json"), "/v1/chat/completions", "x", "t", 0),
+        ("e" * 12, "..", "/v1/chat/completions", "x", "t", 0),
+    ])
+    con.commit()
+    con.close()
+
+    idx = Index(root).scan()
+    assert all(_inside(root, p) for p in idx.summaries), list(idx.summaries)
+    assert all(_inside(root, r.response_file) for r in idx.sqlite_rows), [r.response_file for r in idx.sqlite_rows]
+    assert OUTSIDE_TEST not in {s.test_id for s in idx.summaries.values()}
+    # The absolute name stays under the root's responses/ (a missing file, shown as such).
+    assert f"recordings/responses{tmp_path / 'outside.json'}" in idx.summaries
+
+    env = dict(os.environ)
+    for args in (["ls", str(root), "--json"], ["verify", str(root), "--json", "--all"]):
+        p = subprocess.run([sys.executable, "-m", "cassette_tui", *args], env=env, capture_output=True, text=True, timeout=120)
+        assert p.returncode in (0, 1), p.stderr
+        assert "outside-model" not in p.stdout and OUTSIDE_TEST not in p.stdout
+        for line in p.stdout.splitlines():
+            path = json.loads(line)["path"]
+            assert _inside(root, os.path.relpath(path, root)), path
