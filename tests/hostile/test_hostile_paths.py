@@ -58,3 +58,35 @@ def test_index_sqlite_rows_naming_files_outside_the_tree_are_dropped(tmp_path: P
         for line in p.stdout.splitlines():
             path = json.loads(line)["path"]
             assert _inside(root, os.path.relpath(path, root)), path
+
+
+def test_symbolic_links_leaving_the_tree_are_noted_and_not_followed(tmp_path: Path) -> None:
+    import time
+
+    root = tmp_path / "tree"
+    (root / "recordings").mkdir(parents=True)
+    (root / "recordings" / "own.json").write_bytes(dump(chat(model="own")))
+    foreign = tmp_path / "foreign"
+    _outside_recording(foreign / "recordings" / "foreign.json")
+    _outside_recording(tmp_path / "single.json")
+    os.symlink("/", root / "slash")
+    os.symlink(foreign, root / "foreign")
+    os.symlink(tmp_path / "single.json", root / "recordings" / "single.json")
+    os.symlink("../../foreign", root / "recordings" / "up")
+    # Links that stay inside are followed, as before.
+    (root / ".store" / "recordings").mkdir(parents=True)
+    (root / ".store" / "recordings" / "stored.json").write_bytes(dump(chat(model="stored")))
+    os.symlink(root / ".store", root / "inner")
+    os.symlink("stored.json", root / ".store" / "recordings" / "alias.json")
+
+    t0 = time.monotonic()
+    idx = Index(root).scan()
+    assert time.monotonic() - t0 < 10    # a link to / used to walk the whole file system
+    assert sorted(idx.summaries) == ["inner/recordings/alias.json", "inner/recordings/stored.json", "recordings/own.json"]
+    assert OUTSIDE_TEST not in {s.test_id for s in idx.summaries.values()}
+    notes = "\n".join(idx.stats.skipped)
+    for name in ("slash", "foreign", "recordings/single.json", "recordings/up"):
+        assert f"{root / name}: a symbolic link to a {'file' if name.endswith('.json') else 'folder'} outside the tree" in notes, notes
+
+    p = subprocess.run([sys.executable, "-m", "cassette_tui", "ls", str(root), "--json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "outside-model" not in p.stdout and len(p.stdout.splitlines()) == 3
