@@ -578,20 +578,61 @@ def _claim_batches(
     return done, out
 
 
+MAX_SQLITE_BYTES = 256 * 1024 * 1024
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file, or None for anything else.
+
+    Non-blocking and checked on the open descriptor: sqlite's own open of a FIFO
+    named index.sqlite waits for a writer for ever (every face hung).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _open_in_memory(data: bytes) -> sqlite3.Connection:
+    """A database from bytes already read: SQLite never opens the file (nor a -wal or -journal beside it)."""
+    if len(data) >= 20 and data[18:20] == b"\x02\x02":   # WAL mode: an in-memory copy must read as rollback-journal
+        data = data[:18] + b"\x01\x01" + data[20:]
+    con = sqlite3.connect(":memory:")
+    try:
+        con.deserialize(data)   # (SQLite >= 3.23 built with it: every Python 3.11 build we know)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
     """Rows of a 2025-08 `index.sqlite`, opened read-only so nothing is ever written."""
     db_path = root / db_rel
     base = posixpath.dirname(db_rel)
     responses = f"{base}/responses/" if base else "responses/"
+    data = _read_regular_file(db_path, MAX_SQLITE_BYTES)
+    if data is None:
+        return []
     try:
-        # as_uri() percent-encodes the path: a raw '?', '#' or '%' in a folder name would
-        # otherwise end the file name early, and SQLite would create that shorter file.
-        con = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+        con = _open_in_memory(data)
         try:
             rows = con.execute("SELECT request_hash, response_file, endpoint, model, timestamp, is_streaming FROM recordings").fetchall()
         finally:
             con.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, OverflowError, MemoryError):
         return []
     out = []
     for h, fname, ep, model, ts, streaming in rows:

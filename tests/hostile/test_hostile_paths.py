@@ -90,3 +90,53 @@ def test_symbolic_links_leaving_the_tree_are_noted_and_not_followed(tmp_path: Pa
 
     p = subprocess.run([sys.executable, "-m", "cassette_tui", "ls", str(root), "--json"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "outside-model" not in p.stdout and len(p.stdout.splitlines()) == 3
+
+
+# --- hangs -----------------------------------------------------------------------------
+
+
+def test_a_fifo_named_index_sqlite_hangs_nothing(tmp_path: Path) -> None:
+    import shutil
+    import threading
+
+    demo = Path(__file__).resolve().parents[2] / "cassette_tui" / "demo"
+    root = tmp_path / "tree"
+    shutil.copytree(demo, root, ignore=shutil.ignore_patterns("*.md"))
+    old = root / "old" / "recordings"
+    (old / "responses").mkdir(parents=True)
+    (old / "responses" / "aaaaaaaaaaaa.json").write_bytes(dump(chat(model="old")))
+    os.mkfifo(old / "index.sqlite")
+    os.mkfifo(root / "index.sqlite")
+
+    done: list[Index] = []
+    worker = threading.Thread(target=lambda: done.append(Index(root, use_cache=False).scan()), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done, "Index.scan hung on a FIFO named index.sqlite"
+    idx = done[0]
+    assert "old/recordings/responses/aaaaaaaaaaaa.json" in idx.summaries and idx.sqlite_rows == []
+
+    for args in (["ls", str(root)], ["stats", str(root)], ["verify", str(root), "--json"], ["show", "aaaaaaaaaaaa", "--dir", str(root)]):
+        p = subprocess.run([sys.executable, "-m", "cassette_tui", *args], capture_output=True, text=True, timeout=60)
+        assert p.returncode in (0, 1), (args, p.stderr)
+
+
+def test_index_sqlite_is_read_from_its_bytes_whatever_its_journal_mode(tmp_path: Path) -> None:
+    """Read into memory, SQLite never opens the file: a WAL-mode database still gives its rows."""
+    root = tmp_path / "tree"
+    rec = root / "recordings"
+    (rec / "responses").mkdir(parents=True)
+    (rec / "responses" / "aaaaaaaaaaaa.json").write_bytes(dump(chat(model="inside")))
+    con = sqlite3.connect(rec / "index.sqlite")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE recordings (request_hash TEXT PRIMARY KEY, response_file TEXT, endpoint TEXT, model TEXT, timestamp TEXT, is_streaming BOOLEAN)")
+    con.execute("INSERT INTO recordings VALUES ('aaaaaaaaaaaa', 'aaaaaaaaaaaa.json', '/v1/chat/completions', 'inside', 't', 1)")
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    for leftover in rec.glob("index.sqlite-*"):
+        leftover.unlink()
+    before = sorted(p.name for p in rec.iterdir())
+    idx = Index(root, use_cache=False).scan()
+    assert [r.response_file for r in idx.sqlite_rows] == ["recordings/responses/aaaaaaaaaaaa.json"]
+    assert sorted(p.name for p in rec.iterdir()) == before
