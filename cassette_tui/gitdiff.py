@@ -27,8 +27,10 @@ Pure: no Textual, no Rich.
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import posixpath
+import re
 import stat
 import subprocess
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ from typing import Any
 
 from .diff import RecordingDiff, describe_value, diff_recordings, string_window
 from .recording import MAX_FILE_BYTES, Recording
-from .view import short_test
+from .view import one_line, short_test
 
 GIT_TIMEOUT = 60
 
@@ -169,19 +171,25 @@ class GitReport:
             out[c.status] += 1
         return out
 
-    def headline(self) -> str:
+    def headline(self, show: Any = str) -> str:
+        """One line of counts; `show` formats the scope and the revision (Markdown quotes them)."""
         c = self.counts()
         total = sum(c.values())
         if not total:
-            return f"no recording changed in {self.scope} since {self.rev}"
-        return f"{total} recording{'s' if total != 1 else ''} changed in {self.scope} since {self.rev}: " + ", ".join(f"{n} {k}" for k, n in c.items() if n)
+            return f"no recording changed in {show(self.scope)} since {show(self.rev)}"
+        return f"{total} recording{'s' if total != 1 else ''} changed in {show(self.scope)} since {show(self.rev)}: " + ", ".join(f"{n} {k}" for k, n in c.items() if n)
 
     def to_json(self) -> dict[str, Any]:
         return {"rev": self.rev, "top": str(self.top), "scope": self.scope, "counts": self.counts(), "other_files": self.other_files}
 
     def markdown(self, values: bool = True) -> str:
-        """A summary for a pull request: a table, then what changed in each request."""
-        lines = [f"**{self.headline()}**", ""]
+        """A summary for a pull request: a table, then what changed in each request.
+
+        Every value from the repository (names, test ids, JSON paths and values) is an
+        inline code span (`_md_code`): inside one GitHub renders no link, image,
+        @mention, #reference, emoji, emphasis or HTML.
+        """
+        lines = [f"**{self.headline(_md_word)}**", ""]
         if not self.changes:
             return "\n".join(lines)
         lines += ["| change | recording | test | what changed |", "|---|---|---|---|"]
@@ -191,22 +199,51 @@ class GitReport:
             if c.old_path and c.old_path != c.path:
                 old = posixpath.basename(c.old_path)
                 shown = f"{old[:12]}… → {shown}"
-            lines.append(f"| {c.status} | `{_md(shown)}` | {_md(short_test(c.test_id))} | {_md(c.summary)} |")
+            lines.append(f"| {c.status} | {_md_code(shown, table=True)} | {_md_code(short_test(c.test_id), table=True)} | {_md_code(c.summary, table=True)} |")
         if values:
             detailed = [c for c in self.changes if c.diff and c.diff.request]
             for c in detailed:
-                lines += ["", f"<details><summary>{_md(c.status)} <code>{_md(posixpath.basename(c.path))}</code>: request changes</summary>", ""]
+                lines += ["", f"<details><summary>{c.status} <code>{_html(posixpath.basename(c.path))}</code>: request changes</summary>", ""]
                 for ch in c.diff.request[:20]:  # type: ignore[union-attr]
                     a, b = string_window(ch.a, ch.b, 60) if isinstance(ch.a, str) and isinstance(ch.b, str) else (ch.a, ch.b)
-                    lines.append(f"- `{_md(ch.path)}`: {_md(describe_value(a, 90))} → {_md(describe_value(b, 90))}")
+                    lines.append(f"- {_md_code(ch.path)}: {_md_code(describe_value(a, 90))} → {_md_code(describe_value(b, 90))}")
                 lines += ["", "</details>"]
         if self.other_files:
-            lines += ["", "Other changed files: " + ", ".join(f"`{_md(p)}`" for p in self.other_files)]
+            lines += ["", "Other changed files: " + ", ".join(_md_code(p) for p in self.other_files)]
         return "\n".join(lines)
 
 
-def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+_BACKTICKS = re.compile("`+")
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9./^~-]+")   # nothing GitHub would make a link, mention or emphasis of
+
+
+def _md_code(text: Any, *, table: bool = False) -> str:
+    """Text as an inline code span, whatever it holds.
+
+    Controls and line breaks shown escaped (a newline would end the table row, a blank
+    line the <details> block); the fence is one backtick longer than the longest run
+    inside, so no backtick breaks out; `|` escaped in a table cell (GFM splits cells
+    before it sees code spans).
+    """
+    s = one_line(text, None)
+    if not s:
+        return ""
+    if table:
+        s = s.replace("|", "\\|")
+    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(s)), default=0) + 1)
+    pad = " " if s[0] in "` " or s[-1] in "` " else ""   # CommonMark strips one space each side
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _md_word(text: Any) -> str:
+    """A folder or revision in the headline: as is when plainly harmless, else a code span."""
+    s = str(text)
+    return s if _PLAIN_WORD.fullmatch(s) and "~~" not in s else _md_code(s)
+
+
+def _html(text: Any) -> str:
+    """Text inside an HTML block (<summary>): entities, on one line; in <code>, GitHub links no mention."""
+    return html.escape(one_line(text, None), quote=True)
 
 
 def repository_top(directory: Path) -> Path:

@@ -54,3 +54,56 @@ def test_verify_text_prints_one_line_per_file(tmp_path: Path) -> None:
     assert not any(line.startswith("FORGED") for line in lines)
     for line in lines:   # every line is a file, its indented detail, or the summary
         assert line.split(" ", 1)[0] in statuses or line.startswith("    ") or line.startswith(("verify:", "duplicates:", "index.sqlite:")), line
+
+
+# --- diff --git --markdown: nothing recorded becomes Markdown ---------------------------
+
+EVIL_MD = ("x | y\n\n</details><img src=https://evil.example/i.png> ![i](https://evil.example/p.png) [click](https://evil.example) "
+           "https://evil.example/bare www.evil.example @octo-org/team @someone #1 ` `` ``` *em* _em_ **b** ~~s~~ ~t~ :smile: <script>alert(1)</script> &amp; \\")
+EVIL_NAME = "n @someone [l](https:evil.example) `x` ![i](y) *e*"
+
+
+def test_diff_git_markdown_renders_no_link_image_mention_or_markup(tmp_path: Path) -> None:
+    import json
+    import re
+
+    import pytest
+
+    markdown_it = pytest.importorskip("markdown_it")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    shutil.copytree(DEMO, repo / "tests" / "integration", ignore=shutil.ignore_patterns("*.md"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "recordings"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    rec = repo / "tests/integration/responses/recordings"
+    target = rec / "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96.json"
+    data = json.loads(target.read_text())
+    data["test_id"] = "tests/integration/test_evil.py::test_" + EVIL_MD
+    data["request"]["body"]["tools"][2]["function"]["description"] += EVIL_MD
+    data["request"]["body"][EVIL_MD] = EVIL_MD
+    target.write_text(json.dumps(data))
+    (rec / f"{EVIL_NAME}.json").write_bytes(dump(chat(test_id=EVIL_MD)))
+
+    p = _cli("diff", "--git", "HEAD", str(repo), "--markdown")
+    assert p.returncode == 0, p.stderr
+    md = p.stdout.decode()
+    for line in md.splitlines():
+        if line.startswith("| "):
+            assert line.endswith(" |") and len(re.findall(r"(?<!\\)\|", line)) == 5, line   # 4 cells, no forged ones
+
+    try:
+        renderer = markdown_it.MarkdownIt("gfm-like")   # tables, strikethrough, linkify (as GitHub)
+    except Exception:  # noqa: BLE001 - linkify-it-py missing
+        renderer = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    rendered = renderer.render(md)
+    for tag in ("<img", "<a ", "<script", "<em>", "<del>", "<s>", "<b>", "<h1", "<h2"):
+        assert tag not in rendered, (tag, rendered)
+    assert rendered.count("<strong>") == 1          # the headline, ours
+    outside_code = re.sub(r"<code>.*?</code>", "", rendered, flags=re.S)
+    for text in ("@octo-org", "@someone", "evil.example", "#1", ":smile:", "alert(1)"):
+        assert text not in outside_code, (text, outside_code)
+    assert rendered.count("<details>") == rendered.count("</details>") == 1
+    assert "changed" in rendered and "added" in rendered
