@@ -552,6 +552,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # not about a path the user gave or the tree holds: a bug to see
+        # ENAMETOOLONG and friends from an argument (Path.exists() raises them): one line, not a traceback.
+        print(f"cassette-tui: {path_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def path_error(exc: OSError) -> str:
+    """`PATH: reason` for an OSError about a path, the path clipped (it may be thousands of characters)."""
+    from .view import one_line
+
+    return f"{one_line(os.fsdecode(exc.filename), 120)}: {exc.strerror or exc}"
 
 
 def query_args(argv: list[str]) -> list[str]:

@@ -107,3 +107,26 @@ def test_diff_git_markdown_renders_no_link_image_mention_or_markup(tmp_path: Pat
         assert text not in outside_code, (text, outside_code)
     assert rendered.count("<details>") == rendered.count("</details>") == 1
     assert "changed" in rendered and "added" in rendered
+
+
+# --- over-long arguments -----------------------------------------------------------------
+
+LONG_NAME = "a" * 300                               # one component past NAME_MAX (255)
+LONG_PATH = "/".join(["b" * 200] * 30)              # the whole past PATH_MAX (4096)
+
+
+def test_over_long_paths_give_one_line_and_exit_2_in_every_command(tmp_path: Path) -> None:
+    import pytest
+
+    for long in (LONG_NAME, LONG_PATH):
+        for args in (["ls", long], ["ls", long, "--json"], ["stats", long], ["verify", long, "--json"], ["show", long],
+                     ["show", "x", "--dir", long], ["explain", long], ["diff", long, long], ["diff", "--git", "HEAD", long], [long]):
+            try:
+                p = subprocess.run([sys.executable, "-m", "cassette_tui", *args], cwd=tmp_path, env=dict(os.environ, NO_COLOR="1"),
+                                   capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"{args[0][:20]}: still running after 60 s")
+            err = p.stderr.decode()
+            assert p.returncode == 2, (args[0][:20], err[-300:])
+            assert err.startswith("cassette-tui: ") and err.count("\n") == 1 and "Traceback" not in err, err[-300:]
+            assert len(err) < 400 and p.stdout == b""
