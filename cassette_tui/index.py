@@ -71,6 +71,7 @@ class ScanStats:
     listed: int = 0      # folders listed afresh (the rest reused the cached listing)
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    links_out: list[str] = field(default_factory=list)   # folder links leading out of the tree, not followed
 
 
 class Index:
@@ -120,7 +121,7 @@ class Index:
         stats = ScanStats()
         walk = TreeWalk(str(self.root), recordings_only=self.recordings_only, known_dirs=snap.dirs, known_files=cached, trust_before_ns=snap.listed_at_ns - RACY_NS)
         listing = list(walk.files())
-        stats.listed, stats.skipped = walk.listed, walk.skipped
+        stats.listed, stats.skipped, stats.links_out = walk.listed, walk.skipped, walk.links_out
         same = walk.unchanged_files
         stats.files = stats.cached = len(listing) + same
         if not listing and same == len(cached):

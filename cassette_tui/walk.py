@@ -123,6 +123,7 @@ class TreeWalk:
         self.sqlite_files: list[str] = []                          # index.sqlite paths, relative
         self.skipped: list[str] = []                               # folders that could not be read, and why
         self.listed = 0                                            # folders listed afresh
+        self.links_out: list[str] = []                             # folder links leading out of the tree (not followed), relative
         self._seen: set[tuple[int, int]] = set()
         self._real_root: str | None = None
 
@@ -189,6 +190,7 @@ class TreeWalk:
                 if exc.errno not in _LINK_ERRNOS:
                     raise
             if not self.inside(d):
+                self.links_out.append(d[len(self.root) + 1:])
                 self.skipped.append(f"{d}: a symbolic link to a folder outside the tree ({os.path.realpath(d)}): not followed")
                 return _OUTSIDE
         return os.open(d, _DIR_FLAGS) if _DIR_FDS else None

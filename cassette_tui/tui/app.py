@@ -238,7 +238,16 @@ class CassetteApp(App[int]):
         self.apply_filter()
         if not self.all_summaries:
             self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
-        if self.watch_enabled:
+        links_out = message.index.stats.links_out
+        if self.watch_enabled and links_out:
+            # watchfiles follows every folder link, with no option not to: one to / would
+            # watch the whole file system (as the walk used to list it). So no live reload.
+            from ..view import one_line
+
+            more = f" and {len(links_out) - 1} more" if len(links_out) > 1 else ""
+            self.notify(f"Live reload is off: {one_line(links_out[0], 80)}{more} links to a folder outside {self.root} (not followed)",
+                        severity="warning", timeout=10, markup=False)
+        elif self.watch_enabled:
             self.watch_files()
         # Hashing every file holds the GIL for a while: let the first frames out first.
         self._verify_timer = self.set_timer(VERIFY_AFTER_FIRST_PAINT, self._start_verify)

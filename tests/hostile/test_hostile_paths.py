@@ -140,3 +140,20 @@ def test_index_sqlite_is_read_from_its_bytes_whatever_its_journal_mode(tmp_path:
     idx = Index(root, use_cache=False).scan()
     assert [r.response_file for r in idx.sqlite_rows] == ["recordings/responses/aaaaaaaaaaaa.json"]
     assert sorted(p.name for p in rec.iterdir()) == before
+
+
+async def test_the_tui_does_not_watch_through_a_link_leaving_the_tree(tmp_path: Path) -> None:
+    """watchfiles follows folder links (a link to / meant watching the whole file system): live reload is off, and says why."""
+    from cassette_tui.tui.app import CassetteApp
+    from cassette_tui.tui.testing import settle
+
+    root = tmp_path / "tree"
+    (root / "recordings").mkdir(parents=True)
+    (root / "recordings" / "own.json").write_bytes(dump(chat(model="own")))
+    os.symlink("/", root / "slash")
+    app = CassetteApp(root, watch=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert [s.path for s in app.all_summaries] == ["recordings/own.json"]
+        assert not app.watching and not [w for w in app.workers if w.group == "watch"]
+        assert any("Live reload is off: slash links to a folder outside" in str(n.message) for n in app._notifications)
