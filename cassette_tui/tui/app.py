@@ -369,8 +369,6 @@ class CassetteApp(App[int]):
     async def _verify_in_child(self) -> dict | None:
         from types import SimpleNamespace
 
-        import orjson
-
         from ..child import cli_command, safe_cwd
 
         # Isolated, outside the tree, the tree by absolute path: see child.py for why.
@@ -394,11 +392,11 @@ class CassetteApp(App[int]):
         verdicts = {}
         for line in out.splitlines():
             try:
-                d = orjson.loads(line)
+                d = _json_line(line)
                 path = d["path"]
                 verdicts[path[len(prefix):] if path.startswith(prefix) else path] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue  # one odd line (a file name that is not UTF-8) must not lose the rest
+            except (ValueError, KeyError, TypeError):
+                continue  # one odd line must not lose the rest
         return verdicts
 
     def _verify_in_thread(self) -> dict | None:
@@ -681,3 +679,16 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def _json_line(line: bytes) -> object:
+    """One line of the verify child's output. A file name that is not UTF-8 comes as a lone
+    surrogate escape (`\\udcff`), which orjson refuses and the json module reads."""
+    import orjson
+
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        import json
+
+        return json.loads(line)

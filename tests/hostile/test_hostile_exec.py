@@ -217,3 +217,23 @@ async def test_the_tui_git_review_runs_nothing_the_repository_configures(hostile
         text = app.screen.query_one(LinesView).plain_text()
     assert not marker.exists(), marker.read_text()
     assert "1 re-recorded, 1 added, 1 removed, 1 changed" in text
+
+
+async def test_the_verify_status_arrives_for_a_file_name_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    root = demo_tree(tmp_path)
+    src = root / "responses" / "recordings" / f"{GPT4O}.json"
+    odd = os.path.join(os.fsencode(src.parent), b"\xff-" + os.fsencode(src.name))
+    os.rename(src, odd)
+    monkeypatch.setattr(CassetteApp, "_verify_in_thread", lambda self: None)
+    app = CassetteApp(root, watch=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        statuses = {s.path: s.status for s in app.all_summaries}
+    name = "responses/recordings/" + os.fsdecode(b"\xff-" + os.fsencode(src.name))
+    from cassette_tui.index import Index
+    from cassette_tui.verify import verify_index
+
+    expected = verify_index(Index(root).scan()).verdicts[name].status
+    assert statuses[name] == expected and expected   # the column used to stay empty for such a name
