@@ -366,8 +366,10 @@ class Index:
                 continue
             if rel in self.summaries:
                 return self.summaries[rel]
-        key = ref.lower().removesuffix(".json")
-        matches = [s for s in self.summaries.values() if s.id.startswith(key) or s.id.removeprefix("models-").startswith(key)]
+        # Hashes are lower case, but a hand-named file (`MyRecording.json`) is not: a prefix
+        # of the id matches, and so does its lower-case form.
+        key = ref.removesuffix(".json").removesuffix(".JSON").lower()
+        matches = [s for s in self.summaries.values() if _id_matches(s.id.lower(), key)]
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -643,6 +645,10 @@ def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
             continue  # `../../x.json`: a row must never name a file outside the tree (the faces would open it)
         out.append(SqliteRow(db_rel, str(h), rel, ep, model, ts, bool(streaming)))
     return out
+
+
+def _id_matches(id_lower: str, key: str) -> bool:
+    return id_lower.startswith(key) or id_lower.removeprefix("models-").startswith(key)
 
 
 def _inside_root(rel: str) -> bool:

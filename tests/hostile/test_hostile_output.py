@@ -130,3 +130,14 @@ def test_over_long_paths_give_one_line_and_exit_2_in_every_command(tmp_path: Pat
             assert p.returncode == 2, (args[0][:20], err[-300:])
             assert err.startswith("cassette-tui: ") and err.count("\n") == 1 and "Traceback" not in err, err[-300:]
             assert len(err) < 400 and p.stdout == b""
+
+
+def test_a_ref_with_upper_case_letters_finds_its_recording(tmp_path: Path) -> None:
+    root = tmp_path / "tree" / "recordings"
+    root.mkdir(parents=True)
+    (root / "MyRecording.json").write_bytes(dump(chat(model="mine")))
+    (root / "abcdef012345.json").write_bytes(dump(chat(model="hashed")))
+    for ref in ("MyRecording", "MyRecording.json", "myrec", "MYREC", "ABCDEF01"):
+        p = _cli("show", ref, "--dir", str(root.parent), "--json")
+        assert p.returncode == 0, (ref, p.stderr)
+        assert ('"mine"' if ref.lower().startswith("myrec") else '"hashed"') in p.stdout.decode(), ref
