@@ -27,8 +27,8 @@ from .model import Summary, summary_row
 from .recording import is_io_problem
 from .walk import NO_STAMP, DirListing, pack_stamps
 
-# Bump when Summary's fields or the reading logic change what a summary holds.
-SCHEMA = 7
+# Bump when Summary's fields or the reading logic change what a summary (or a cached index.sqlite row) holds.
+SCHEMA = 8
 MAGIC = b"cassette-tui index cache\n"
 
 @dataclass
@@ -116,9 +116,36 @@ def _read_payload(path: Path) -> memoryview | None:
     return payload
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path` is in the tree at `root`, by any route.
+
+    Resolved names are not enough: a bind mount (or another mount of the same
+    file system) reaches the tree under a different name. So each existing
+    folder on the way up from `path` is compared with the root by device and
+    inode; one that cannot be looked at counts as inside (better no cache).
+    """
+    if path.resolve().is_relative_to(root):
+        return True
+    try:
+        st = os.stat(root)
+    except OSError:
+        return True
+    tree = (st.st_dev, st.st_ino)
+    for folder in (path, *path.parents):
+        try:
+            here = os.stat(folder)
+        except FileNotFoundError:
+            continue   # not made yet: its existing parent decides
+        except OSError:
+            return True
+        if (here.st_dev, here.st_ino) == tree:
+            return True
+    return False
+
+
 def _write_payload(path: Path, root: Path, value: Any) -> None:
     """Marshal `value` to `path` atomically (temp file + rename); failing to write is not an error."""
-    if path.resolve().is_relative_to(root):
+    if _inside(path, root):
         return  # a cache dir pointed inside the recordings would write into them: never
     try:
         payload = marshal.dumps(value)

@@ -107,7 +107,7 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
     from rich.text import Text
 
     from .rich_columns import Column, columns_text
-    from .view import safe
+    from .view import one_line
 
     columns = (
         Column("id", "magenta"), Column("test", "green", flex=3), Column("kind"), Column("endpoint", flex=1),
@@ -116,17 +116,17 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
     )
     cells = [
         (
-            safe(s.id[:12]),
-            safe(short_test(s.test_id)),
+            one_line(s.id[:12]),
+            one_line(short_test(s.test_id)),
             s.kind,
-            safe(s.endpoint or ""),
-            safe(s.model or ""),
-            safe(s.provider or ""),
+            one_line(s.endpoint or ""),
+            one_line(s.model or ""),
+            one_line(s.provider or ""),
             str(s.chunks) if s.streaming else "no",
-            safe(s.finish_reason or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
-            safe(", ".join(s.tool_calls)),
+            one_line(s.finish_reason or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
+            one_line(", ".join(s.tool_calls)),
             human_size(s.size),
-            safe(s.problem or ("⚠ " + ",".join(s.anomalies) if s.anomalies else "")),
+            one_line(s.problem or ("⚠ " + ",".join(s.anomalies) if s.anomalies else "")),
         )
         for s in rows
     ]
@@ -244,7 +244,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from .view import safe
+    from .view import one_line
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     console.print(Text(f"{stats['recordings']} recordings in {idx.root}  ({stats['problems']} with problems, {stats['with_tool_calls']} with tool calls, {stats['with_errors']} with errors)"))
@@ -261,7 +261,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         table.add_column()
         shown = list(counts.items())[: args.top]
         for name, n in shown:
-            table.add_row(str(n), Text(safe(name)))
+            table.add_row(str(n), Text(one_line(name)))
         if len(counts) > len(shown):
             table.add_row("", f"[dim]… {len(counts) - len(shown)} more (--top N)[/dim]")
         console.print(table)
@@ -319,16 +319,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from .view import safe
+    from .view import one_line
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
     for v in report.verdicts.values():
         if not (args.all or v.status != "ok" or v.duplicates or v.notes):
             continue
-        line = Text(f"{v.status:<15} ", STATUS_STYLES.get(v.status, "")) + Text(f"{v.algorithm or '-':<3} ") + Text(safe(shown_path(args.dir, v.path)))
+        # One line per file, one for its detail: a newline in a name or a test id must not forge a row.
+        line = Text(f"{v.status:<15} ", STATUS_STYLES.get(v.status, "")) + Text(f"{v.algorithm or '-':<3} ") + Text(one_line(shown_path(args.dir, v.path), None))
         console.print(line)
         if v.full_detail:
-            console.print(Text("    " + safe(v.full_detail), "dim"))
+            console.print(Text("    " + one_line(v.full_detail, None), "dim"))
     for line in verify_summary_lines(report):
         console.print(Text(line, "bold" if line.startswith("verify:") else ""))
     return code
@@ -411,11 +412,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from .view import safe
+    from .view import one_line
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-    console.print(Text("a: ", "bold") + Text(safe(a.path), "red"))
-    console.print(Text("b: ", "bold") + Text(safe(b.path), "green"))
+    console.print(Text("a: ", "bold") + Text(one_line(a.path, None), "red"))
+    console.print(Text("b: ", "bold") + Text(one_line(b.path, None), "green"))
     if d.same:
         console.print(Text("same request and reassembled response" + ("" if args.all else " (ids, timestamps and fingerprints ignored; --all to compare them)")))
         return 0
@@ -553,6 +554,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # not about a path the user gave or the tree holds: a bug to see
+        # ENAMETOOLONG and friends from an argument (Path.exists() raises them): one line, not a traceback.
+        print(f"cassette-tui: {path_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def path_error(exc: OSError) -> str:
+    """`PATH: reason` for an OSError about a path, the path clipped (it may be thousands of characters)."""
+    from .view import one_line
+
+    return f"{one_line(os.fsdecode(exc.filename), 120)}: {exc.strerror or exc}"
 
 
 def query_args(argv: list[str]) -> list[str]:

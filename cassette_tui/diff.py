@@ -53,46 +53,78 @@ class RecordingDiff:
 
 
 def strip_noise(value: Any) -> Any:
-    """A copy without noise keys (ids, timestamps, obfuscation, fingerprints)."""
-    if isinstance(value, dict):
-        return {k: strip_noise(v) for k, v in value.items() if k not in NOISE_KEYS}
-    if isinstance(value, list):
-        return [strip_noise(v) for v in value]
-    return value
+    """A copy without noise keys (ids, timestamps, obfuscation, fingerprints).
+
+    With a stack, not recursion: a request nested 500..1023 levels deep (orjson
+    reads up to 1024) must not end in RecursionError.
+    """
+    if not isinstance(value, (dict, list)):
+        return value
+    top: Any = {} if isinstance(value, dict) else []
+    stack = [(value, top)]
+    while stack:
+        src, dst = stack.pop()
+        items = ((k, v) for k, v in src.items() if k not in NOISE_KEYS) if isinstance(src, dict) else enumerate(src)
+        for k, v in items:
+            if isinstance(v, dict):
+                copy: Any = {}
+                stack.append((v, copy))
+            elif isinstance(v, list):
+                copy = []
+                stack.append((v, copy))
+            else:
+                copy = v
+            if type(dst) is dict:
+                dst[k] = copy
+            else:
+                dst.append(copy)
+    return top
 
 
 def structural_diff(a: Any, b: Any, path: str = "", limit: int = 500) -> list[Change]:
-    """Every JSON path where `a` and `b` differ, with both values (lists compared by position)."""
+    """Every JSON path where `a` and `b` differ, with both values (lists compared by position).
+
+    Depth-first in document order, with a stack instead of recursion (any depth).
+    """
     out: list[Change] = []
-    _walk(a, b, path, out, limit)
+    # Each item: a Change found, or a pair of values still to compare.
+    stack: list[Change | tuple[Any, Any, str]] = [(a, b, path)]
+    while stack and len(out) < limit:
+        item = stack.pop()
+        if isinstance(item, Change):
+            out.append(item)
+            continue
+        stack.extend(reversed(_compare(*item)))
     return out
 
 
-def _walk(a: Any, b: Any, path: str, out: list[Change], limit: int) -> None:
-    if len(out) >= limit:
-        return
+def _compare(a: Any, b: Any, path: str) -> list[Change | tuple[Any, Any, str]]:
+    """One level: the changes at this node, and the pairs below it to compare, in order."""
     if isinstance(a, dict) and isinstance(b, dict):
+        steps: list[Change | tuple[Any, Any, str]] = []
         for key in list(a) + [k for k in b if k not in a]:
             sub = f"{path}.{key}" if path else str(key)
             if key not in b:
-                out.append(Change(sub, "removed", a[key], MISSING))
+                steps.append(Change(sub, "removed", a[key], MISSING))
             elif key not in a:
-                out.append(Change(sub, "added", MISSING, b[key]))
+                steps.append(Change(sub, "added", MISSING, b[key]))
             else:
-                _walk(a[key], b[key], sub, out, limit)
-        return
+                steps.append((a[key], b[key], sub))
+        return steps
     if isinstance(a, list) and isinstance(b, list):
+        steps = []
         for i in range(max(len(a), len(b))):
             sub = f"{path}[{i}]"
             if i >= len(b):
-                out.append(Change(sub, "removed", a[i], MISSING))
+                steps.append(Change(sub, "removed", a[i], MISSING))
             elif i >= len(a):
-                out.append(Change(sub, "added", MISSING, b[i]))
+                steps.append(Change(sub, "added", MISSING, b[i]))
             else:
-                _walk(a[i], b[i], sub, out, limit)
-        return
+                steps.append((a[i], b[i], sub))
+        return steps
     if a != b or type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
-        out.append(Change(path or "(root)", "changed", a, b))
+        return [Change(path or "(root)", "changed", a, b)]
+    return []
 
 
 def comparable_request(rec: Recording) -> dict[str, Any]:

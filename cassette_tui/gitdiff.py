@@ -2,30 +2,44 @@
 
 `git_changes(rev, directory)` lists the recording files (`*.json`) under
 `directory` that were added, removed or changed since `rev` (committed, staged,
-unstaged and untracked changes alike), reads the old versions with
-`git show REV:path`, and pairs a removed file with an added one of the same
+unstaged and untracked changes alike), reads the old versions with one
+`git cat-file --batch`, and pairs a removed file with an added one of the same
 test id and endpoint as "re-recorded" (a request that changed gets a new
 hash, hence a new file name). Each entry carries its semantic diff
 (diff.diff_recordings: requests and reassembled responses, noise ignored).
 
-Only reading git commands run (`rev-parse`, `diff`, `ls-files`, `show`), with
-optional locks off: nothing is ever written into the repository.
+The repository is a stranger's: its configuration must never make us run a
+command. So git never reads the working tree's content here: `git diff REV`
+would, for a file whose stat data is dirty, pass it through the clean filter
+(or `filter.<x>.process`) that `.gitattributes` + `.git/config` name, and
+those cannot be switched off wholesale (`-c filter.<x>.clean=` needs every
+name). Instead the old side is listed with `git ls-tree` (blob ids, sizes),
+the current one with `git ls-files` (names only), and each working-tree file
+is hashed here as git would hash it unfiltered. Every call also turns off
+fsmonitor, hooks, external diff, lazy fetching and pagers, and runs with a
+cleaned environment (`_git_env`). Only reading commands run (`rev-parse`,
+`ls-tree`, `ls-files`, `cat-file`), optional locks off: nothing is written
+into the repository.
 
 Pure: no Textual, no Rich.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import os
 import posixpath
+import re
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .diff import RecordingDiff, describe_value, diff_recordings, string_window
-from .recording import Recording
-from .view import short_test
+from .recording import MAX_FILE_BYTES, Recording
+from .view import one_line, short_test
 
 GIT_TIMEOUT = 60
 
@@ -34,15 +48,42 @@ class GitError(Exception):
     """git is missing, DIR is not in a repository, REV is unknown, or git failed."""
 
 
-def _git(args: list[str], cwd: Path, *, binary: bool = False) -> Any:
-    env = dict(os.environ)
-    env["GIT_OPTIONAL_LOCKS"] = "0"        # `git diff` must not refresh (write) the index
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
+# Configuration that could make a reading git command run something, pinned off
+# whatever the repository's .git/config says (`-c` wins over every config file).
+_SAFE_CONFIG = (
+    "core.fsmonitor=false",        # a command git runs before looking at the work tree
+    "core.hooksPath=/dev/null",    # no hook runs (none should for reading commands, but never)
+    "core.untrackedCache=false",
+    "core.quotepath=off",
+    "core.pager=cat",
+    "diff.external=",
+    "protocol.allow=never",        # a partial clone would fetch a missing object (ssh, remote helpers)
+)
+
+
+def _git_env() -> dict[str, str]:
+    """The environment without any GIT_* variable (GIT_DIR, GIT_EXEC_PATH, GIT_SSH_COMMAND,
+    GIT_EXTERNAL_DIFF, GIT_CONFIG_PARAMETERS …) and without the system config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k not in ("PAGER", "LESSOPEN", "LESSCLOSE")}
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    env["GIT_OPTIONAL_LOCKS"] = "0"      # no command may refresh (write) the index
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_NO_LAZY_FETCH"] = "1"       # git >= 2.44: never fetch a missing object
+    env["GIT_LITERAL_PATHSPECS"] = "1"   # a folder named `a*` is that folder, not a glob
     env.setdefault("LC_ALL", "C")
-    cmd = ["git", "-c", "core.quotepath=off", "--no-pager", *args]
+    return env
+
+
+def _git_command(args: list[str]) -> list[str]:
+    cmd = ["git", "--no-pager"]
+    for item in _SAFE_CONFIG:
+        cmd += ["-c", item]
+    return [*cmd, *args]
+
+
+def _git(args: list[str], cwd: Path, *, binary: bool = False, stdin: bytes | None = None) -> Any:
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT, check=False)
+        p = subprocess.run(_git_command(args), cwd=cwd, env=_git_env(), input=stdin, capture_output=True, timeout=GIT_TIMEOUT, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     except subprocess.TimeoutExpired:
@@ -130,19 +171,25 @@ class GitReport:
             out[c.status] += 1
         return out
 
-    def headline(self) -> str:
+    def headline(self, show: Any = str) -> str:
+        """One line of counts; `show` formats the scope and the revision (Markdown quotes them)."""
         c = self.counts()
         total = sum(c.values())
         if not total:
-            return f"no recording changed in {self.scope} since {self.rev}"
-        return f"{total} recording{'s' if total != 1 else ''} changed in {self.scope} since {self.rev}: " + ", ".join(f"{n} {k}" for k, n in c.items() if n)
+            return f"no recording changed in {show(self.scope)} since {show(self.rev)}"
+        return f"{total} recording{'s' if total != 1 else ''} changed in {show(self.scope)} since {show(self.rev)}: " + ", ".join(f"{n} {k}" for k, n in c.items() if n)
 
     def to_json(self) -> dict[str, Any]:
         return {"rev": self.rev, "top": str(self.top), "scope": self.scope, "counts": self.counts(), "other_files": self.other_files}
 
     def markdown(self, values: bool = True) -> str:
-        """A summary for a pull request: a table, then what changed in each request."""
-        lines = [f"**{self.headline()}**", ""]
+        """A summary for a pull request: a table, then what changed in each request.
+
+        Every value from the repository (names, test ids, JSON paths and values) is an
+        inline code span (`_md_code`): inside one GitHub renders no link, image,
+        @mention, #reference, emoji, emphasis or HTML.
+        """
+        lines = [f"**{self.headline(_md_word)}**", ""]
         if not self.changes:
             return "\n".join(lines)
         lines += ["| change | recording | test | what changed |", "|---|---|---|---|"]
@@ -152,22 +199,51 @@ class GitReport:
             if c.old_path and c.old_path != c.path:
                 old = posixpath.basename(c.old_path)
                 shown = f"{old[:12]}… → {shown}"
-            lines.append(f"| {c.status} | `{_md(shown)}` | {_md(short_test(c.test_id))} | {_md(c.summary)} |")
+            lines.append(f"| {c.status} | {_md_code(shown, table=True)} | {_md_code(short_test(c.test_id), table=True)} | {_md_code(c.summary, table=True)} |")
         if values:
             detailed = [c for c in self.changes if c.diff and c.diff.request]
             for c in detailed:
-                lines += ["", f"<details><summary>{_md(c.status)} <code>{_md(posixpath.basename(c.path))}</code>: request changes</summary>", ""]
+                lines += ["", f"<details><summary>{c.status} <code>{_html(posixpath.basename(c.path))}</code>: request changes</summary>", ""]
                 for ch in c.diff.request[:20]:  # type: ignore[union-attr]
                     a, b = string_window(ch.a, ch.b, 60) if isinstance(ch.a, str) and isinstance(ch.b, str) else (ch.a, ch.b)
-                    lines.append(f"- `{_md(ch.path)}`: {_md(describe_value(a, 90))} → {_md(describe_value(b, 90))}")
+                    lines.append(f"- {_md_code(ch.path)}: {_md_code(describe_value(a, 90))} → {_md_code(describe_value(b, 90))}")
                 lines += ["", "</details>"]
         if self.other_files:
-            lines += ["", "Other changed files: " + ", ".join(f"`{_md(p)}`" for p in self.other_files)]
+            lines += ["", "Other changed files: " + ", ".join(_md_code(p) for p in self.other_files)]
         return "\n".join(lines)
 
 
-def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+_BACKTICKS = re.compile("`+")
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9./^~-]+")   # nothing GitHub would make a link, mention or emphasis of
+
+
+def _md_code(text: Any, *, table: bool = False) -> str:
+    """Text as an inline code span, whatever it holds.
+
+    Controls and line breaks shown escaped (a newline would end the table row, a blank
+    line the <details> block); the fence is one backtick longer than the longest run
+    inside, so no backtick breaks out; `|` escaped in a table cell (GFM splits cells
+    before it sees code spans).
+    """
+    s = one_line(text, None)
+    if not s:
+        return ""
+    if table:
+        s = s.replace("|", "\\|")
+    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(s)), default=0) + 1)
+    pad = " " if s[0] in "` " or s[-1] in "` " else ""   # CommonMark strips one space each side
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _md_word(text: Any) -> str:
+    """A folder or revision in the headline: as is when plainly harmless, else a code span."""
+    s = str(text)
+    return s if _PLAIN_WORD.fullmatch(s) and "~~" not in s else _md_code(s)
+
+
+def _html(text: Any) -> str:
+    """Text inside an HTML block (<summary>): entities, on one line; in <code>, GitHub links no mention."""
+    return html.escape(one_line(text, None), quote=True)
 
 
 def repository_top(directory: Path) -> Path:
@@ -196,17 +272,27 @@ def git_changes(rev: str, directory: str | os.PathLike[str] = ".", *, include_no
         raise GitError(f"unknown revision: {rev}") from None
     report = GitReport(rev, top, scope)
 
-    raw = _git(["diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", rev, "--", scope], top)
-    fields = raw.split("\0")
-    entries: list[tuple[str, str]] = []
-    k = 0
-    while k + 1 < len(fields):
-        status, path = fields[k], fields[k + 1]
-        entries.append((status[:1], path))
-        k += 2
-    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard", "--", scope], top)
-    entries += [("A", p) for p in untracked.split("\0") if p]
+    old_side = _tree_blobs(rev, scope, top)
+    new_side = _worktree_paths(scope, top)
+    algorithm = _object_format(top)
+    entries: list[tuple[str, str]] = [("D", p) for p in old_side if p not in new_side]
+    current: dict[str, bytes | None] = {}
+    for path in new_side:
+        now = _worktree_blob(top, path, algorithm, keep=path.endswith(".json"))
+        if now is None:               # gone since listing, a FIFO, beyond a symbolic link
+            if path in old_side:
+                entries.append(("D", path))
+            continue
+        oid, raw = now
+        if path not in old_side:
+            entries.append(("A", path))
+        elif old_side[path] != oid:
+            entries.append(("M", path))
+        else:
+            continue
+        current[path] = raw
 
+    old_raw = _cat_blobs([old_side[p] for s_, p in entries if s_ in ("D", "M") and p.endswith(".json")], top)
     added: list[tuple[str, Recording]] = []
     removed: list[tuple[str, Recording]] = []
     for status, path in sorted(set(entries), key=lambda e: e[1]):
@@ -214,14 +300,12 @@ def git_changes(rev: str, directory: str | os.PathLike[str] = ".", *, include_no
             report.other_files.append(path)
             continue
         if status == "A":
-            added.append((path, Recording.load(top / path)))
+            added.append((path, _now(top, path, current[path])))
         elif status == "D":
-            removed.append((path, _old(rev, path, top)))
-        elif status in ("M", "T"):
-            old, new = _old(rev, path, top), Recording.load(top / path)
+            removed.append((path, _old(rev, path, old_raw.get(old_side[path]))))
+        else:
+            old, new = _old(rev, path, old_raw.get(old_side[path])), _now(top, path, current[path])
             report.changes.append(_change("changed", path, path, old, new, include_noise))
-        else:  # U (unmerged) and the like: show what is there now
-            report.changes.append(_change("changed", path, path, _old(rev, path, top), Recording.load(top / path), include_noise))
 
     pairs, added_left, removed_left = pair_rerecorded(removed, added)
     for (old_path, old), (new_path, new) in pairs:
@@ -235,12 +319,115 @@ def git_changes(rev: str, directory: str | os.PathLike[str] = ".", *, include_no
     return report
 
 
-def _old(rev: str, path: str, top: Path) -> Recording:
+def _safe_rel(path: str) -> bool:
+    """A path git listed that stays inside the work tree (a crafted tree object may hold `..`)."""
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and ".." not in parts and "" not in parts and ".git" not in parts
+
+
+def _tree_blobs(rev: str, scope: str, top: Path) -> dict[str, str]:
+    """path -> blob id of every file under `scope` at `rev` (submodules and the like left out)."""
+    out = {}
+    for line in _git(["ls-tree", "-r", "-z", "--full-tree", rev, "--", scope], top).split("\0"):
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == "blob" and _safe_rel(path):
+            out[path] = fields[2]
+    return out
+
+
+def _worktree_paths(scope: str, top: Path) -> set[str]:
+    """Files under `scope` git would compare: tracked (in the index) or untracked and not ignored."""
+    raw = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", scope], top)
+    return {p for p in raw.split("\0") if _safe_rel(p)}
+
+
+def _object_format(top: Path) -> str:
     try:
-        raw = _git(["show", f"{rev}:{path}"], top, binary=True)
-    except GitError as exc:
-        return Recording(None, path, problem=f"cannot read {path} at {rev}: {exc}")
+        return _git(["rev-parse", "--show-object-format"], top).strip() or "sha1"
+    except GitError:  # a git too old to ask only knows sha1
+        return "sha1"
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _worktree_blob(top: Path, path: str, algorithm: str, *, keep: bool) -> tuple[str, bytes | None] | None:
+    """The git blob id of the working-tree file as git would store it unfiltered, and its bytes if `keep`.
+
+    None when there is no regular file or symbolic link there, or a folder on the
+    way is a symbolic link (git does not look beyond one either). A symbolic link's
+    blob is its target, as git stores it; it is never followed.
+    """
+    full = os.path.join(top, path)
+    parent = os.path.dirname(full)
+    if os.path.realpath(parent) != os.path.normpath(parent):
+        return None
+    try:
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.fsencode(os.readlink(full))
+            return _blob_id(target, algorithm), None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        fd = os.open(full, _READ | _NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):   # swapped for a FIFO since the lstat
+            return None
+        if keep and st.st_size <= MAX_FILE_BYTES:
+            raw = f.read()
+            return _blob_id(raw, algorithm), raw
+        h = hashlib.new(algorithm)
+        h.update(b"blob %d\0" % st.st_size)   # the size fstat gave: a file still being written just differs
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+        return h.hexdigest(), None
+
+
+def _blob_id(raw: bytes, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    h.update(b"blob %d\0" % len(raw))
+    h.update(raw)
+    return h.hexdigest()
+
+
+def _cat_blobs(oids: list[str], top: Path) -> dict[str, bytes]:
+    """The raw content of each blob, all through one `git cat-file --batch` (no filter, no textconv)."""
+    wanted = list(dict.fromkeys(oids))
+    if not wanted:
+        return {}
+    out = _git(["cat-file", "--batch"], top, binary=True, stdin="".join(o + "\n" for o in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    at = 0
+    while at < len(out):
+        eol = out.find(b"\n", at)
+        if eol < 0:
+            break
+        header = out[at:eol].split()
+        at = eol + 1
+        if len(header) != 3:      # `<oid> missing`
+            continue
+        size = int(header[2])
+        blobs[header[0].decode()] = out[at:at + size]
+        at += size + 1            # the content, then a newline
+    return blobs
+
+
+def _old(rev: str, path: str, raw: bytes | None) -> Recording:
+    if raw is None:
+        return Recording(None, path, problem=f"cannot read {path} at {rev}: the object is missing")
     return Recording.from_bytes(raw, path)
+
+
+def _now(top: Path, path: str, raw: bytes | None) -> Recording:
+    full = os.fspath(top / path)
+    if raw is None:
+        return Recording(None, full, problem="a symbolic link or a file too large to read: not read")
+    return Recording.from_bytes(raw, full)
 
 
 def _key(rec: Recording) -> tuple[Any, ...] | None:

@@ -71,6 +71,7 @@ class ScanStats:
     listed: int = 0      # folders listed afresh (the rest reused the cached listing)
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    links_out: list[str] = field(default_factory=list)   # folder links leading out of the tree, not followed
 
 
 class Index:
@@ -120,7 +121,7 @@ class Index:
         stats = ScanStats()
         walk = TreeWalk(str(self.root), recordings_only=self.recordings_only, known_dirs=snap.dirs, known_files=cached, trust_before_ns=snap.listed_at_ns - RACY_NS)
         listing = list(walk.files())
-        stats.listed, stats.skipped = walk.listed, walk.skipped
+        stats.listed, stats.skipped, stats.links_out = walk.listed, walk.skipped, walk.links_out
         same = walk.unchanged_files
         stats.files = stats.cached = len(listing) + same
         if not listing and same == len(cached):
@@ -365,8 +366,10 @@ class Index:
                 continue
             if rel in self.summaries:
                 return self.summaries[rel]
-        key = ref.lower().removesuffix(".json")
-        matches = [s for s in self.summaries.values() if s.id.startswith(key) or s.id.removeprefix("models-").startswith(key)]
+        # Hashes are lower case, but a hand-named file (`MyRecording.json`) is not: a prefix
+        # of the id matches, and so does its lower-case form.
+        key = ref.removesuffix(".json").removesuffix(".JSON").lower()
+        matches = [s for s in self.summaries.values() if _id_matches(s.id.lower(), key)]
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -578,27 +581,79 @@ def _claim_batches(
     return done, out
 
 
+MAX_SQLITE_BYTES = 256 * 1024 * 1024
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file, or None for anything else.
+
+    Non-blocking and checked on the open descriptor: sqlite's own open of a FIFO
+    named index.sqlite waits for a writer for ever (every face hung).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _open_in_memory(data: bytes) -> sqlite3.Connection:
+    """A database from bytes already read: SQLite never opens the file (nor a -wal or -journal beside it)."""
+    if len(data) >= 20 and data[18:20] == b"\x02\x02":   # WAL mode: an in-memory copy must read as rollback-journal
+        data = data[:18] + b"\x01\x01" + data[20:]
+    con = sqlite3.connect(":memory:")
+    try:
+        con.deserialize(data)   # (SQLite >= 3.23 built with it: every Python 3.11 build we know)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
     """Rows of a 2025-08 `index.sqlite`, opened read-only so nothing is ever written."""
     db_path = root / db_rel
     base = posixpath.dirname(db_rel)
     responses = f"{base}/responses/" if base else "responses/"
+    data = _read_regular_file(db_path, MAX_SQLITE_BYTES)
+    if data is None:
+        return []
     try:
-        # as_uri() percent-encodes the path: a raw '?', '#' or '%' in a folder name would
-        # otherwise end the file name early, and SQLite would create that shorter file.
-        con = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+        con = _open_in_memory(data)
         try:
             rows = con.execute("SELECT request_hash, response_file, endpoint, model, timestamp, is_streaming FROM recordings").fetchall()
         finally:
             con.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, OverflowError, MemoryError):
         return []
     out = []
     for h, fname, ep, model, ts, streaming in rows:
         # posixpath, not Path: a Path per row cost more than the query (135 rows per 2025-08 tree).
         rel = posixpath.normpath(responses + str(fname))
+        if not _inside_root(rel):
+            continue  # `../../x.json`: a row must never name a file outside the tree (the faces would open it)
         out.append(SqliteRow(db_rel, str(h), rel, ep, model, ts, bool(streaming)))
     return out
+
+
+def _id_matches(id_lower: str, key: str) -> bool:
+    return id_lower.startswith(key) or id_lower.removeprefix("models-").startswith(key)
+
+
+def _inside_root(rel: str) -> bool:
+    """A normalized relative path from recorded data that stays under the root."""
+    return not (rel == ".." or rel.startswith("../") or rel.startswith("/") or "\0" in rel)
 
 
 def _missing_file_summary(row: SqliteRow) -> Summary:

@@ -165,7 +165,7 @@ def print_changes(console: Any, title: str, changes: list[Any], indent: str = ""
 def print_git_report(console: Any, report: Any) -> None:
     from rich.text import Text
 
-    from .view import safe
+    from .view import one_line, safe
 
     console.print(Text(safe(report.headline()), "bold"))
     styles = {"re-recorded": "yellow", "changed": "cyan", "added": "green", "removed": "red"}
@@ -173,16 +173,16 @@ def print_git_report(console: Any, report: Any) -> None:
         console.print()
         head = Text(f"{c.status:<12}", styles[c.status])
         if c.old_path and c.old_path != c.path:
-            head += Text(safe(c.old_path), "red") + Text(" -> ") + Text(safe(c.path), "green")
+            head += Text(one_line(c.old_path, None), "red") + Text(" -> ") + Text(one_line(c.path, None), "green")
         else:
-            head += Text(safe(c.path))
+            head += Text(one_line(c.path, None))
         console.print(head)
         if c.test_id:
-            console.print(Text("  test  ", "dim") + Text(safe(short_test(c.test_id)), "green"))
+            console.print(Text("  test  ", "dim") + Text(one_line(short_test(c.test_id)), "green"))
         console.print(Text("  ") + Text(safe(c.summary)))
         if c.diff is not None and not c.diff.same:
             print_changes(console, "request", c.diff.request, indent="  ", limit=12)
             print_changes(console, "response", c.diff.response, indent="  ", limit=12)
     if report.other_files:
         console.print()
-        console.print(Text("other changed files: ", "dim") + Text(safe(", ".join(report.other_files))))
+        console.print(Text("other changed files: ", "dim") + Text(", ".join(one_line(p, None) for p in report.other_files)))

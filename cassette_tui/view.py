@@ -37,6 +37,28 @@ def safe(text: Any) -> str:
     return _CONTROL.sub(_visible, s)
 
 
+# Line breaks a script reading line by line would split on (str.splitlines() too).
+_BREAKS = re.compile("[\n\t\u2028\u2029]")
+_BREAK_NAMES = {"\n": "\\n", "\t": "\\t", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+CELL_LIMIT = 200   # characters of one recorded value in a listing's cell or a one-line report
+
+
+def one_line(text: Any, limit: int | None = CELL_LIMIT) -> str:
+    """safe(), kept on one line and short: a recorded newline would forge a row of `ls` or
+    `verify` for a script reading line by line, and one huge value would pad every row of a
+    listing to its width (a 100 KB test id made `ls` print 317 MB into a pipe)."""
+    s = text if isinstance(text, str) else str(text)
+    clipped = limit is not None and len(s) > limit
+    if clipped:
+        s = s[:limit]
+    s = safe(s)
+    if _BREAKS.search(s) is not None:
+        s = _BREAKS.sub(lambda m: _BREAK_NAMES[m.group()], s)
+    if limit is not None and (clipped or len(s) > limit):
+        s = s[: limit - 1] + "…"
+    return s
+
+
 @dataclass(slots=True)
 class Span:
     text: str

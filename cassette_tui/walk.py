@@ -49,6 +49,18 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLO
 
 os_stat = os.stat
 
+# Symbolic links out of the tree are not followed: a link to `/` would walk the whole
+# file system, a link to /usr list foreign JSON files. A link within the tree is.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# What O_NOFOLLOW on a link gives: ELOOP (EMLINK on FreeBSD), ENOTDIR on Linux along with
+# O_DIRECTORY. A real ENOTDIR (the folder is now a file) fails again on the second open.
+_LINK_ERRNOS = {errno.ELOOP, errno.EMLINK, errno.ENOTDIR}
+_OUTSIDE = -1
+
+
+def _raise_loop() -> None:
+    raise OSError(errno.ELOOP, "a symbolic link")
+
 
 def pack_stamps(stamps: Iterable[tuple[int, int]]) -> bytes | None:
     """(size, mtime_ns) pairs as native int64s, the form same_stamps compares; None if one
@@ -111,7 +123,9 @@ class TreeWalk:
         self.sqlite_files: list[str] = []                          # index.sqlite paths, relative
         self.skipped: list[str] = []                               # folders that could not be read, and why
         self.listed = 0                                            # folders listed afresh
+        self.links_out: list[str] = []                             # folder links leading out of the tree (not followed), relative
         self._seen: set[tuple[int, int]] = set()
+        self._real_root: str | None = None
 
     def files(self, start: str | None = None) -> Iterator[tuple[str, os.stat_result | None]]:
         """(relative path, stat or None) of candidate files, in no particular order.
@@ -126,10 +140,12 @@ class TreeWalk:
             d = stack.pop()
             rel_d = d[root_len:]
             try:
-                fd = os.open(d, _DIR_FLAGS) if _DIR_FDS else None
+                fd = self._open_dir(d)
             except OSError as exc:
                 if exc.errno != errno.ENOTDIR:  # ENOTDIR: a listed folder (a symlink) that now points at a file
                     self.skipped.append(f"{d}: {exc.strerror or exc}")
+                continue
+            if fd == _OUTSIDE:
                 continue
             prefix = d + sep
             rel_prefix = prefix[root_len:].replace(sep, "/") if sep != "/" else prefix[root_len:]
@@ -159,6 +175,43 @@ class TreeWalk:
                         yield rel_prefix + name, st
                 elif stat.S_ISDIR(st.st_mode) and not skipped_dir(name):
                     stack.append(prefix + name)
+
+    def _open_dir(self, d: str) -> int | None:
+        """A descriptor on folder `d` (None where descriptors are not used), or _OUTSIDE for a
+        symbolic link leading out of the tree, which is noted in `skipped` and not followed.
+
+        Opened with O_NOFOLLOW first: a plain folder costs no more than before, and only
+        a link pays for the realpath that tells where it leads.
+        """
+        if d != self.root:
+            try:
+                return os.open(d, _DIR_FLAGS | _NOFOLLOW) if _DIR_FDS else (None if not os.path.islink(d) else _raise_loop())
+            except OSError as exc:
+                if exc.errno not in _LINK_ERRNOS:
+                    raise
+            if not self.inside(d):
+                self.links_out.append(d[len(self.root) + 1:])
+                self.skipped.append(f"{d}: a symbolic link to a folder outside the tree ({os.path.realpath(d)}): not followed")
+                return _OUTSIDE
+        return os.open(d, _DIR_FLAGS) if _DIR_FDS else None
+
+    def inside(self, path: str) -> bool:
+        """Whether `path`, every symbolic link resolved, is under the root."""
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self.root)
+        real = os.path.realpath(path)
+        return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
+
+    def _stat_inside(self, name: str, fd: int | None, d: str) -> os.stat_result | None:
+        """os.stat of a `.json` entry, or None for a symbolic link leading out of the tree (noted)."""
+        st = os.lstat(name, dir_fd=fd) if fd is not None else os.lstat(os.path.join(d, name))
+        if not stat.S_ISLNK(st.st_mode):
+            return st
+        path = os.path.join(d, name)
+        if not self.inside(path):
+            self.skipped.append(f"{path}: a symbolic link to a file outside the tree ({os.path.realpath(path)}): not read")
+            return None
+        return os_stat(name, dir_fd=fd) if fd is not None else os_stat(path)
 
     def _visit(self, d: str, fd: int | None, rel_d: str, rel_prefix: str, wanted: bool) -> tuple[DirListing, list[tuple[str, os.stat_result | None]] | None] | None:
         """A folder's listing (cached or fresh) and its `.json` entries with their stats.
@@ -196,9 +249,11 @@ class TreeWalk:
                 files.append((name, None))  # new and regular: the reader's fstat will do
                 continue
             try:
-                files.append((name, os_stat(name, dir_fd=fd) if fd is not None else os_stat(os.path.join(d, name))))
+                st = self._stat_inside(name, fd, d)
             except OSError:
                 continue  # vanished between listing and stat: it is simply not there
+            if st is not None:
+                files.append((name, st))
         return listing, files
 
 

@@ -443,15 +443,16 @@ def test_a_folder_changed_just_after_it_was_listed_is_listed_again(tree: Path) -
 
 
 def test_a_folder_symlink_retargeted_is_followed_to_its_new_target(tree: Path, tmp_path: Path) -> None:
-    for name in ("one", "two"):
-        write(tmp_path / name, "recordings/" + ("1" if name == "one" else "2") * 64 + ".json", chat(model=name))
+    store = tree / ".store"   # inside the tree (a link out of it is not followed), in a folder the walk skips
+    write(store / "one", "recordings/" + "1" * 64 + ".json", chat(model="one"))
     link = tree / "linked"
-    link.symlink_to(tmp_path / "one")
+    link.symlink_to(store / "one")
     write(tree, "own.json", chat(model="own"))
     age(tree)
     assert {s.model for s in Index(tree).scan()} == {"one", "own"}
+    write(store / "two", "recordings/" + "2" * 64 + ".json", chat(model="two"))   # after age(): its own mtime
     link.unlink()
-    link.symlink_to(tmp_path / "two")
+    link.symlink_to(store / "two")
     assert {s.model for s in Index(tree).scan()} == {"two", "own"}
     link.unlink()
     link.symlink_to(tree / "own.json")             # now a file: not a folder, and not a .json name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 
@@ -237,7 +238,16 @@ class CassetteApp(App[int]):
         self.apply_filter()
         if not self.all_summaries:
             self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
-        if self.watch_enabled:
+        links_out = message.index.stats.links_out
+        if self.watch_enabled and links_out:
+            # watchfiles follows every folder link, with no option not to: one to / would
+            # watch the whole file system (as the walk used to list it). So no live reload.
+            from ..view import one_line
+
+            more = f" and {len(links_out) - 1} more" if len(links_out) > 1 else ""
+            self.notify(f"Live reload is off: {one_line(links_out[0], 80)}{more} links to a folder outside {self.root} (not followed)",
+                        severity="warning", timeout=10, markup=False)
+        elif self.watch_enabled:
             self.watch_files()
         # Hashing every file holds the GIL for a while: let the first frames out first.
         self._verify_timer = self.set_timer(VERIFY_AFTER_FIRST_PAINT, self._start_verify)
@@ -357,15 +367,15 @@ class CassetteApp(App[int]):
             self.post_message(VerifyDone(verdicts))
 
     async def _verify_in_child(self) -> dict | None:
-        import sys
         from types import SimpleNamespace
 
-        import orjson
+        from ..child import cli_command, safe_cwd
 
+        # Isolated, outside the tree, the tree by absolute path: see child.py for why.
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "cassette_tui", "verify", ".", "--json",
-                cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+                *cli_command("verify", str(self.root), "--json"),
+                cwd=safe_cwd(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
             )
         except (OSError, ValueError):
             return None
@@ -378,13 +388,15 @@ class CassetteApp(App[int]):
             raise
         if proc.returncode not in (0, 1):  # 1 only says something is stale
             return None
+        prefix = os.path.join(str(self.root), "")  # the child prints ROOT/rel; the rows are keyed by rel
         verdicts = {}
         for line in out.splitlines():
             try:
-                d = orjson.loads(line)
-                verdicts[d["path"]] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue  # one odd line (a file name that is not UTF-8) must not lose the rest
+                d = _json_line(line)
+                path = d["path"]
+                verdicts[path[len(prefix):] if path.startswith(prefix) else path] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
+            except (ValueError, KeyError, TypeError):
+                continue  # one odd line must not lose the rest
         return verdicts
 
     def _verify_in_thread(self) -> dict | None:
@@ -681,3 +693,16 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def _json_line(line: bytes) -> object:
+    """One line of the verify child's output. A file name that is not UTF-8 comes as a lone
+    surrogate escape (`\\udcff`), which orjson refuses and the json module reads."""
+    import orjson
+
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        import json
+
+        return json.loads(line)

@@ -222,3 +222,45 @@ def test_cache_truncated_anywhere_or_replaced_is_rebuilt(browsed: Path, _private
     _private_cache.unlink()
     assert Index(root).scan().summaries == reference
     assert cf.is_file()
+
+
+def _session_with_cache_in(root: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scan, save the index cache and verify (which saves its verdicts) with the cache folder at `cache_dir`."""
+    from cassette_tui.verify import verify_index
+
+    monkeypatch.setenv("CASSETTE_TUI_CACHE_DIR", str(cache_dir))
+    idx = Index(root).scan()
+    idx.save_cache()
+    verify_index(idx)
+
+
+def test_a_cache_dir_reaching_the_tree_through_a_symlink_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "recordings"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
+    alias = tmp_path / "alias"
+    alias.symlink_to(root)
+    before = snapshot(root)
+    _session_with_cache_in(root, alias / "cache", monkeypatch)
+    _session_with_cache_in(root, alias, monkeypatch)
+    assert snapshot(root) == before
+
+
+def test_a_cache_dir_reaching_the_tree_through_a_bind_mount_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "recordings"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    try:
+        mounted = subprocess.run(["mount", "--bind", str(root), str(mirror)], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        mounted = False
+    if not mounted:
+        pytest.skip("mount --bind is not permitted here (needs root or CAP_SYS_ADMIN)")
+    try:
+        assert os.stat(mirror).st_ino == os.stat(root).st_ino and not mirror.resolve().is_relative_to(root)  # only the inode tells
+        before = snapshot(root)
+        _session_with_cache_in(root, mirror / "sub" / "cache", monkeypatch)
+        _session_with_cache_in(root, mirror, monkeypatch)
+        assert snapshot(root) == before
+    finally:
+        subprocess.run(["umount", "-l", str(mirror)], capture_output=True, timeout=30)

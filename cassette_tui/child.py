@@ -1,0 +1,41 @@
+"""Starting cassette-tui's own CLI in a child interpreter, never the browsed tree's code.
+
+`python -m cassette_tui` with the browsed tree as working directory puts that
+tree first on `sys.path`: an `argparse.py`, `orjson.py` or `cassette_tui/` in
+a stranger's checkout would run, and `__pycache__` would be written into it.
+So the child runs isolated (`-I`: no working directory, script directory,
+PYTHON* variables or user site on `sys.path`), writes no bytecode (`-B`; `-I`
+ignores PYTHONDONTWRITEBYTECODE), starts in `/`, and gets the tree as an
+absolute path. The package's own parent folder is put on `sys.path` only when
+the isolated interpreter would not find it (a source checkout run without
+installing, a `--user` install that `-I` leaves out).
+
+Pure: no Textual, no Rich.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+
+# argv[1]: the package's parent folder; argv[2:]: the CLI's arguments.
+_BOOT = (
+    "import sys\n"
+    "p = sys.argv[1]\n"
+    "if p not in sys.path: sys.path.insert(0, p)\n"
+    "from cassette_tui.cli import main\n"
+    "raise SystemExit(main(sys.argv[2:]))\n"
+)
+
+
+def cli_command(*args: str) -> list[str]:
+    """argv that runs `cassette-tui ARGS...` in an isolated interpreter (paths in ARGS must be absolute)."""
+    return [sys.executable, "-I", "-B", "-c", _BOOT, PACKAGE_PARENT, *args]
+
+
+def safe_cwd() -> str:
+    """A working directory no browsed tree controls: the file system's root."""
+    return os.path.abspath(os.sep)
