@@ -306,15 +306,27 @@ def verify_summary_lines(report: Any) -> list[str]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import verify_index
+    from .verify import verify_file, verify_index
 
-    idx = open_index(args.dir, use_cache=not args.no_cache)
-    report = verify_index(idx)
-    code = 1 if report.failing else 0
-    if args.json:
-        out = sys.stdout
-        for v in report.verdicts.values():
-            out.write(dumps_line(verify_json(v, args.dir)) + "\n")
+    files, directory = verify_targets(args.paths)
+    if files is not None:
+        # Only the files named (a pre-commit hook's staged recordings): each one's own verdict, no tree scan.
+        verdicts = [verify_file(f, f) for f in files]
+        report = None
+    else:
+        report = verify_index(open_index(directory, use_cache=not args.no_cache))
+        verdicts = list(report.verdicts.values())
+    shown = None if files is not None else directory
+    code = 1 if any(v.failing for v in verdicts) else 0
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        for v in verdicts:
+            sys.stdout.write(dumps_line(verify_json(v, shown)) + "\n")
+        return code
+    if fmt == "github":
+        for v in verdicts:
+            if v.failing:
+                sys.stdout.write(github_annotation("error", shown_path(shown, v.path), f"cassette-tui verify: {v.status}", v.full_detail or v.status) + "\n")
         return code
     from rich.console import Console
     from rich.text import Text
@@ -322,17 +334,47 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .view import one_line
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-    for v in report.verdicts.values():
+    for v in verdicts:
         if not (args.all or v.status != "ok" or v.duplicates or v.notes):
             continue
         # One line per file, one for its detail: a newline in a name or a test id must not forge a row.
-        line = Text(f"{v.status:<15} ", STATUS_STYLES.get(v.status, "")) + Text(f"{v.algorithm or '-':<3} ") + Text(one_line(shown_path(args.dir, v.path), None))
+        line = Text(f"{v.status:<15} ", STATUS_STYLES.get(v.status, "")) + Text(f"{v.algorithm or '-':<3} ") + Text(one_line(shown_path(shown, v.path), None))
         console.print(line)
         if v.full_detail:
             console.print(Text("    " + one_line(v.full_detail, None), "dim"))
-    for line in verify_summary_lines(report):
-        console.print(Text(line, "bold" if line.startswith("verify:") else ""))
+    if report is not None:
+        for line in verify_summary_lines(report):
+            console.print(Text(line, "bold" if line.startswith("verify:") else ""))
+    else:
+        failing = sum(v.failing for v in verdicts)
+        console.print(Text(f"verify: {len(verdicts)} file{'s' if len(verdicts) != 1 else ''}, {failing} failing", "bold"))
     return code
+
+
+def verify_targets(paths: list[str]) -> tuple[list[str] | None, str | None]:
+    """(files, None) when every PATH is a file; (None, DIR) for one folder or none (the current directory)."""
+    if not paths:
+        return None, None
+    dirs = [p for p in paths if Path(p).is_dir()]
+    if len(paths) == 1 and not Path(paths[0]).is_file():
+        return None, paths[0]        # a folder, or a missing one (said so by open_index, as for ls)
+    if dirs:
+        raise CLIError("verify takes one DIR, or recording files (not both)")
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        raise CLIError(f"no such file or directory: {missing[0]}")
+    return paths, None
+
+
+def github_annotation(level: str, file: str, title: str, message: str) -> str:
+    """A GitHub Actions workflow command (::error file=...::message), escaped as GitHub documents."""
+    def data(s: str) -> str:
+        return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(s: str) -> str:
+        return data(s).replace(":", "%3A").replace(",", "%2C")
+
+    return f"::{level} file={prop(file)},title={prop(title)}::{data(message)}"
 
 
 # --- explain ----------------------------------------------------------------------------
@@ -364,9 +406,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     table = HashTable(idx)
     inputs = live_files_under(idx.root, misses)
     explanations = [explain(m, idx, table=table, limit=args.limit, exclude=inputs) for m in misses]
-    if args.json:
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
         for ex in explanations:
             sys.stdout.write(dumps_line(ex.to_json()) + "\n")
+        return 0
+    if fmt == "github":
+        for ex in explanations:
+            where = ex.miss.source or (ex.miss.test_id or "").split("::", 1)[0] or shown_path(args.dir, ex.nearest.path if ex.nearest else ".")
+            title = f"replay miss: {short_test(ex.miss.test_id) or ex.miss.hash or ''}"
+            sys.stdout.write(github_annotation("error", where, title, f"{ex.verdict}\n{ex.advice}") + "\n")
         return 0
     from rich.console import Console
 
@@ -380,7 +429,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
             console.print("\n(--verbose for each miss in full, --json for everything)", style="dim")
             return 0
     for n, ex in enumerate(explanations, 1):
-        console.print()
+        if len(explanations) > 1:
+            console.print()
         print_explanation(console, ex, n, len(explanations), args.dir, setups)
     return 0
 
@@ -487,8 +537,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("verify", help="check each recording's name against its content's request hash (exit 1 on stale, mismatch, unreadable)")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("paths", metavar="PATH", nargs="*",
+                   help="a recordings DIR (default: the recordings under the current directory), or recording files (e.g. the staged ones)")
     p.add_argument("--json", action="store_true", help="one object per file: path, status, algorithm, expected, detail ...")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="github: an ::error annotation per failing file, for a GitHub Actions step")
     p.add_argument("--all", action="store_true", help="list ok files too")
     p.add_argument("--no-cache", action="store_true")
     p.set_defaults(func=cmd_verify)
@@ -503,6 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=None, help="the recordings to search (default: the recordings under the current directory)")
     p.add_argument("--test", default=None, metavar="TEST_ID", help="the test that missed, when the input does not say (a bare hash)")
     p.add_argument("--json", action="store_true", help="one object per miss")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="github: an ::error annotation per miss (on the live file, or the test's file), for a GitHub Actions step")
     p.add_argument("--verbose", "-v", action="store_true", help="with several misses, each one in full after the grouped findings")
     p.add_argument("--limit", type=int, default=5, help="nearest recordings to list per miss")
     p.set_defaults(func=cmd_explain)

@@ -151,9 +151,12 @@ def test_explain_a_rerecorded_file(env: dict[str, str], demo: Path, tmp_path: Pa
     assert out[i + 2].endswith('Returns yes or no."')
     j = json_lines(run(env, "explain", str(fresh), "--dir", str(demo), "--json").stdout)
     assert len(j) == 1
-    assert list(j[0]) == ["miss", "looked", "found", "same_request", "candidates", "nearest", "changes", "causes", "verdict"]
+    assert list(j[0]) == ["miss", "looked", "found", "same_request", "candidates", "nearest", "compared_as", "changes", "noise", "causes",
+                          "verdict", "advice", "replaced"]
     assert j[0]["nearest"] == AADC_REL and j[0]["changes"][0]["path"] == "body.tools[2].function.description"
-    assert j[0]["causes"] == [{"code": "tool", "text": "a tool changed: body.tools[2].function.description"}]
+    assert j[0]["causes"] == [{"code": "tool", "text": "a tool changed: body.tools[2].function.description", "path": "body.tools[].function.description",
+                               "advice": "a tool definition changed in the code: re-record the test"}]
+    assert j[0]["replaced"] == AADC_REL    # the same place in the same test: unused once re-recorded
     assert [lk["folder"] for lk in j[0]["looked"]] == ["responses/recordings", "common/recordings"]
 
 
@@ -180,8 +183,12 @@ def test_explain_a_log_file_and_stdin(env: dict[str, str], demo: Path, tmp_path:
     assert rows[0]["causes"][0]["code"] == "unknown-live"
     human = run(env, "explain", "-", "--dir", str(demo), stdin=log)
     assert human.returncode == 0
-    assert human.stdout.startswith("Miss 1 of 2  (line 1, seen 2 times)\n")
-    assert "\nMiss 2 of 2  (line 6)\n" in human.stdout
+    assert human.stdout.startswith("2 misses, 2 findings\n")     # grouped; each in full with --verbose
+    assert "Miss 1 of 2" not in human.stdout
+    verbose = run(env, "explain", "-", "--dir", str(demo), "--verbose", stdin=log)
+    assert verbose.stdout.startswith("2 misses, 2 findings\n")
+    assert "\nMiss 1 of 2  (line 1, seen 2 times)\n" in verbose.stdout
+    assert "\nMiss 2 of 2  (line 6)\n" in verbose.stdout
 
 
 def test_explain_a_bare_hash(env: dict[str, str], demo: Path) -> None:
