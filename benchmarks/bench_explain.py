@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -89,7 +88,7 @@ def one_miss(root: Path, out: Path) -> Path:
 def miss_log(root: Path, out: Path, count: int = 100) -> Path:
     """pytest's output for `count` tests whose request gained `service_tier`."""
     blocks, summary = [], []
-    for p, d in chat_recordings(root)[:count]:
+    for _, d in chat_recordings(root)[:count]:
         live = copy.deepcopy(d)
         live["request"]["body"]["service_tier"] = "auto"
         h = request_hash(live, "v7")

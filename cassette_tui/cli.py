@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections import Counter
@@ -58,6 +59,41 @@ def default_directory() -> tuple[Path, bool]:
 
 # --- ls ---------------------------------------------------------------------------------
 
+HELP_EPILOG = """\
+examples:
+  cassette-tui tests/integration                        the TUI
+  cassette-tui tests/integration model:gpt-4o has:tools the TUI, filtered
+  cassette-tui ls tests/integration is:stale --json     one JSON object per stale recording
+  cassette-tui explain ci.log --dir tests/integration   why replay missed, grouped by cause
+  cassette-tui verify tests/integration --format github annotations for a CI step
+  cassette-tui diff --git origin/main --markdown        what a pull request re-recorded
+
+exit status:
+  0  done (diff A B: the two are the same)
+  1  verify: a file is stale, mismatched or unreadable; show: the file has a problem; diff A B: they differ
+  2  a usage error or bad input (said in one line on standard error)
+  130 interrupted
+
+environment:
+  CASSETTE_TUI_CACHE_DIR       where the index cache lives (default: ~/.cache/cassette-tui)
+  CASSETTE_TUI_EXPLAIN_MISSES  1: the pytest plugin explains replay misses (as pytest --explain-misses)
+  NO_COLOR                     no colours
+
+'cassette-tui COMMAND --help' tells more of each command; the query language is in the TUI's help (?).
+"""
+
+
+def make_console(**kwargs: Any) -> Any:
+    """A Rich console for stdout whose closed pipe ends the command quietly with 0 (Rich's own exits 1)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return _Console(highlight=False, **kwargs)
+
+
 SORT_KEYS = ("path", "test", "kind", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "id")
 
 
@@ -103,7 +139,6 @@ def query_error_text(text: str, exc: Any) -> str:
 
 
 def print_table(rows: list[Summary], idx: Index, total: int) -> None:
-    from rich.console import Console
     from rich.text import Text
 
     from .rich_columns import Column, columns_text
@@ -131,17 +166,25 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
         for s in rows
     ]
     tty = sys.stdout.isatty()
-    console = Console(highlight=False, soft_wrap=not tty)
-    # On a terminal the long columns fold to its width; into a pipe every row is one line.
-    console.print(columns_text(columns, cells, width=console.width if tty else None, rule=tty))
-    console.print(Text(f"{len(rows)} of {total} recordings in {idx.root}", "dim"))
+    console = make_console(soft_wrap=not tty)
+    # On a terminal the long columns fold to its width, under a header; into a pipe every row is
+    # one line and stdout holds rows only (the count goes to stderr, for the person watching).
+    console.print(columns_text(columns, cells, width=console.width if tty else None, rule=tty, header=tty))
+    footer = f"{len(rows)} of {total} recordings in {idx.root}"
+    if tty:
+        console.print(Text(footer, "dim"))
+    elif sys.stderr.isatty():
+        print(footer, file=sys.stderr)
 
 
 # --- show -------------------------------------------------------------------------------
 
 
 def load_ref(ref: str, directory: str | None) -> Recording:
-    """REF is a path to a file, or an id prefix (or path) within DIR (default: the current directory)."""
+    """REF is a path to a file, `-` (a recording on standard input), or an id prefix (or path) within DIR
+    (default: the current directory)."""
+    if ref == "-":
+        return Recording.from_bytes(sys.stdin.buffer.read(), "<stdin>")
     p = Path(ref)
     if p.is_file():
         return Recording.load(p)
@@ -184,12 +227,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps_line(show_json(rec)) + "\n")
         return 0
-    from rich.console import Console
 
     from .rich_view import line_text, sections_renderable
     from .view import recording_sections, stream_lines
 
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = make_console(soft_wrap=not sys.stdout.isatty())
     console.print(sections_renderable(recording_sections(rec, limit=None if args.full else 4_000)))
     if args.stream and not rec.problem:
         console.print()
@@ -240,13 +282,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps_line(stats) + "\n")
         return 0
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from .view import one_line
 
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    console = make_console(width=None if sys.stdout.isatty() else 160)
     console.print(Text(f"{stats['recordings']} recordings in {idx.root}  ({stats['problems']} with problems, {stats['with_tool_calls']} with tool calls, {stats['with_errors']} with errors)"))
     sz = stats["size"]
     console.print(f"size: {human_size(sz['total'])} total, median {human_size(sz['median'])}, largest {human_size(sz['largest'])}")
@@ -328,12 +369,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             if v.failing:
                 sys.stdout.write(github_annotation("error", shown_path(shown, v.path), f"cassette-tui verify: {v.status}", v.full_detail or v.status) + "\n")
         return code
-    from rich.console import Console
     from rich.text import Text
 
     from .view import one_line
 
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = make_console(soft_wrap=not sys.stdout.isatty())
     for v in verdicts:
         if not (args.all or v.status != "ok" or v.duplicates or v.notes):
             continue
@@ -417,11 +457,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
             title = f"replay miss: {short_test(ex.miss.test_id) or ex.miss.hash or ''}"
             sys.stdout.write(github_annotation("error", where, title, f"{ex.verdict}\n{ex.advice}") + "\n")
         return 0
-    from rich.console import Console
 
     from .rich_reports import print_findings
 
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = make_console(soft_wrap=not sys.stdout.isatty())
     setups = load_setups(idx.root)
     if len(explanations) > 1:
         print_findings(console, group_explanations(explanations), args.dir, setups)
@@ -449,6 +488,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise CLIError("--markdown goes with --git")
     from .diff import diff_recordings
 
+    if args.refs.count("-") > 1:
+        raise CLIError("only one of A and B can be '-' (standard input)")
     a, b = (load_ref(r, args.dir) for r in args.refs)
     for ref, rec in zip(args.refs, (a, b), strict=True):
         if rec.problem:
@@ -459,12 +500,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps_line(d.to_json()) + "\n")
         return status
-    from rich.console import Console
     from rich.text import Text
 
     from .view import one_line
 
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = make_console(soft_wrap=not sys.stdout.isatty())
     console.print(Text("a: ", "bold") + Text(one_line(a.path, None), "red"))
     console.print(Text("b: ", "bold") + Text(one_line(b.path, None), "green"))
     if d.same:
@@ -491,9 +531,8 @@ def diff_git(args: argparse.Namespace, directory: str) -> int:
     if args.markdown:
         sys.stdout.write(report.markdown() + "\n")
         return 0
-    from rich.console import Console
 
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = make_console(soft_wrap=not sys.stdout.isatty())
     print_git_report(console, report)
     return 0
 
@@ -504,24 +543,27 @@ def diff_git(args: argparse.Namespace, directory: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cassette-tui",
+        usage="cassette-tui [DIR] [QUERY ...]\n       cassette-tui COMMAND [ARGS ...]",
         description="Browse and debug llama-stack / ogx API recordings. With no command, opens the TUI on DIR "
-        "(default: the recordings under the current directory, or the bundled demo set).",
+        "(default: the recordings under the current directory, or the bundled demo set), filtered by QUERY.",
+        epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"cassette-tui {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"cassette-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ls", help="list recordings, optionally filtered by a query")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)")
     p.add_argument("query", nargs="*", metavar="QUERY", help="query terms, e.g. model:gpt-4o stream:yes has:tools")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--sort", choices=SORT_KEYS, default="path")
     p.add_argument("--reverse", action="store_true")
-    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="at most N rows (0: all)")
     p.add_argument("--no-cache", action="store_true", help="read every file, ignoring and not writing the cache")
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("show", help="show one recording: conversation, reassembled response, anomalies")
-    p.add_argument("ref", metavar="REF", help="a path, or a unique id prefix within --dir")
+    p.add_argument("ref", metavar="REF", help="a path, '-' for a recording on standard input, or a unique id prefix within --dir")
     p.add_argument("--dir", default=None, help="directory to search for REF (default: the current directory)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--stream", action="store_true", help="also list what every chunk added")
@@ -529,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("stats", help="counts by kind, endpoint, provider, model and test file")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)")
     p.add_argument("query", nargs="*", metavar="QUERY")
     p.add_argument("--json", action="store_true")
     p.add_argument("--top", type=int, default=15, help="rows per table")
@@ -581,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-            return run_tui(argv[0] if argv else None)
+            return tui_main(argv)
         parser = build_parser()
         args, extra = parser.parse_known_args(query_args(argv))
         if extra:
@@ -591,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
             args.query += extra
         if hasattr(args, "query"):
             args.query = [word.lstrip() for word in args.query]
+            split_dir_from_query(args)
+        if getattr(args, "limit", 0) is not None and getattr(args, "limit", 0) < 0:
+            raise CLIError("--limit must be 0 (no limit) or more")
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_USAGE
@@ -604,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cassette-tui: {safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
-        # `cassette-tui ls ... | head`: stop quietly, as other Unix tools do.
+        # `cassette-tui ls ... | head`: stop quietly with 0, as other Unix tools do (and `set -o pipefail` scripts need).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
@@ -615,6 +660,46 @@ def main(argv: list[str] | None = None) -> int:
         # ENAMETOOLONG and friends from an argument (Path.exists() raises them): one line, not a traceback.
         print(f"cassette-tui: {path_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def tui_main(argv: list[str]) -> int:
+    """`cassette-tui [DIR] [QUERY ...]`: the TUI on DIR, filtered by QUERY; help is help, unknown options are errors."""
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if any(w in ("-h", "--help") for w in head):
+        build_parser().print_help()
+        return 0
+    words = [w for w in argv if w != "--"]
+    options = [w for w in head if w.startswith("--")]
+    if options:
+        raise CLIError(f"unrecognized option: {options[0]} (the TUI takes DIR and a QUERY; see cassette-tui --help)")
+    directory, query_words = (words[0], words[1:]) if words else (None, [])
+    if directory is not None and not Path(directory).exists():
+        near = difflib.get_close_matches(directory, COMMANDS, n=1, cutoff=0.6)
+        if near and "/" not in directory:
+            raise CLIError(f"unknown command '{directory}' (did you mean '{near[0]}'?)")
+        if looks_like_query(directory):
+            directory, query_words = None, words
+    query_text = " ".join(query_words)
+    if query_text:
+        parse_query_words(query_words)   # a malformed query is said here, before the screen opens
+    return run_tui(directory, query_text)
+
+
+def looks_like_query(word: str) -> bool:
+    """A query term, not a path: a field (`model:x`), a negation (`-x`), a group or OR."""
+    return ":" in word and "/" not in word.split(":", 1)[0] or word.startswith(("-", "(")) or word == "OR"
+
+
+def split_dir_from_query(args: argparse.Namespace) -> None:
+    """`ls [DIR] [QUERY ...]`: DIR is the first word when it is a folder (or plainly a path); a query
+    term in its place means the current directory. A bare word that is no folder is an error, not a search."""
+    if args.dir is None or Path(args.dir).exists():
+        return
+    if looks_like_query(args.dir):
+        args.query.insert(0, args.dir)
+        args.dir = None
+        return
+    raise CLIError(f"no such directory: {args.dir}" + ("" if "/" in args.dir else f" (to search for it, give the folder first: {args.command} . {args.dir})"))
 
 
 def path_error(exc: OSError) -> str:
@@ -642,7 +727,7 @@ def query_args(argv: list[str]) -> list[str]:
     return out
 
 
-def run_tui(directory: str | None) -> int:
+def run_tui(directory: str | None, query: str = "") -> int:
     if directory is not None:
         path = Path(directory)
         if not path.is_dir():
@@ -654,7 +739,7 @@ def run_tui(directory: str | None) -> int:
     index = scan_with_progress(Index(path, recordings_only=recordings_only))
     from .tui.app import CassetteApp
 
-    app = CassetteApp(path, demo=demo, recordings_only=recordings_only, label=directory or ".", index=index)
+    app = CassetteApp(path, demo=demo, recordings_only=recordings_only, label=directory or ".", index=index, query=query)
     app.run()
     return app.return_code or 0
 

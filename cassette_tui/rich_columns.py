@@ -55,18 +55,21 @@ def column_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], widt
     return widths
 
 
-def columns_text(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None = None, rule: bool = False) -> Text:
+def columns_text(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None = None, rule: bool = False,
+                 header: bool = True) -> Text:
     """The listing as one Text: a bold header (and a rule under it), then a line per row (more if a cell folds)."""
     widths = column_widths(columns, rows, width)
     out = Text(no_wrap=True, overflow="ignore", end="")
-    _line(out, columns, widths, [c.header for c in columns], "bold")
-    if rule:
+    if header:
+        _line(out, columns, widths, [c.header for c in columns], "bold")
+    if header and rule:
         out.append("\n")
         out.append(GAP.join("─" * w for w in widths), "dim")
-    for row in rows:
+    for n, row in enumerate(rows):
         parts = [chop_cells(cell, w) if cell_len(cell) > w else [cell] for cell, w in zip(row, widths, strict=True)]
-        for line in zip_longest(*parts, fillvalue=""):
-            out.append("\n")
+        for k, line in enumerate(zip_longest(*parts, fillvalue="")):
+            if header or n or k:
+                out.append("\n")
             _line(out, columns, widths, line, None)
     return out
 

@@ -372,9 +372,7 @@ async def test_verify_status_column_and_is_filter(demo_copy):
 
 
 async def test_explain_screen_ranks_the_original_and_names_the_changed_path(demo_copy, tmp_path):
-    from textual.widgets import TextArea
-
-    from textual.widgets import Input, OptionList
+    from textual.widgets import Input, OptionList, TextArea
 
     from cassette_tui.hashing import NEWEST, request_hash
     from cassette_tui.tui.diff_screen import DiffScreen

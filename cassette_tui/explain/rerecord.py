@@ -14,7 +14,6 @@ Pure: no Textual, no Rich.
 from __future__ import annotations
 
 import ast
-import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path

@@ -111,6 +111,7 @@ class CassetteApp(App[int]):
         use_cache: bool = True,
         label: str | None = None,
         index: Index | None = None,
+        query: str = "",
     ) -> None:
         """`index`, when given, is an already scanned Index of `root` (the CLI scans
         before starting the app, where forking worker processes is safe)."""
@@ -127,8 +128,8 @@ class CassetteApp(App[int]):
         self.index_lock = threading.Lock()
         self.all_summaries: list[Summary] = []
         self.shown: list[Summary] = []
-        self.query_text = ""
-        self.query: Query = parse("")
+        self.query_text = query
+        self.query: Query = parse(query)   # the CLI checked it: `cassette-tui DIR QUERY` opens filtered
         self.grouped = False
         self.sort = "path"
         self.reverse = False
@@ -150,7 +151,7 @@ class CassetteApp(App[int]):
         yield Static(id="title")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Input(placeholder="filter  e.g. model:gpt-4o* has:tools -provider:ollama   (? for help)", id="filter")
+                yield Input(value=self.query_text, placeholder="filter  e.g. model:gpt-4o* has:tools -provider:ollama   (? for help)", id="filter")
                 yield Static("", id="query-error")
                 yield RecordingList(id="list")
                 yield Static("", id="status")
