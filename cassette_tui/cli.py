@@ -50,11 +50,24 @@ def demo_dir() -> Path:
 
 
 def default_directory() -> tuple[Path, bool]:
-    """The directory `cassette-tui` opens with no argument, and whether it is the demo."""
+    """The directory `cassette-tui` opens with no argument, and whether it is the demo.
+
+    In cassette-tui's own source checkout the recordings below are its test fixtures
+    and the demo set itself (hostile ones are made there while tests run): the demo then."""
     cwd = Path.cwd()
+    if is_own_checkout(cwd):
+        return demo_dir(), True
     for _rel, _st in TreeWalk(str(cwd.resolve()), recordings_only=True).files():  # any recording at all is enough
         return cwd, False
     return demo_dir(), True
+
+
+def is_own_checkout(folder: Path) -> bool:
+    here = folder / "cassette_tui" / "cli.py"
+    try:
+        return here.is_file() and here.samefile(__file__)
+    except OSError:
+        return False
 
 
 # --- ls ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import marshal
 import operator
 import os
 import posixpath
+import signal
 import sqlite3
 import stat
 import tempfile
@@ -501,7 +502,15 @@ def _summarize_forked(
         for _ in range(workers - 1):
             out = tempfile.TemporaryFile()
             done_read, done_write = os.pipe()
-            pid = os.fork()
+            # Ctrl-C is the parent's to handle (exit 130, quietly): a reader ignores it, and it is held
+            # back across the fork, where it would interrupt the child's after-fork hooks with a traceback.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             if pid == 0:  # the child: summarize, write, leave without running any cleanup
                 code = 1
                 try:

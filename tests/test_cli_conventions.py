@@ -98,3 +98,55 @@ def test_show_and_diff_read_standard_input(env: dict[str, str]) -> None:
     assert differ.returncode == 1 and "body.temperature" in differ.stdout
     both = run(env, "diff", "-", "-", stdin=raw)
     assert both.returncode == 2 and "only one of A and B" in both.stderr
+
+
+def test_ctrl_c_while_forked_readers_scan_exits_130_quietly(env: dict[str, str], tmp_path: Path) -> None:
+    """A cold scan of 400 files forks readers. Ctrl-C at a terminal signals the whole foreground
+    process group, readers included: status 130 and not a line of traceback, from any of them."""
+    import signal
+    import time
+
+    tree = tmp_path / "big"
+    for k in range(24):
+        shutil.copytree(DEMO, tree / f"copy{k:02d}")
+    caught = 0
+    for run_no in range(6):
+        env_k = {**env, "CASSETTE_TUI_CACHE_DIR": str(tmp_path / f"cache{run_no}")}   # cold each time: the readers fork
+        p = subprocess.Popen([sys.executable, "-m", "cassette_tui", "ls", str(tree), "--json"], env=env_k,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while p.poll() is None and time.monotonic() < deadline:    # until a reader is forked (or it is all done)
+            kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)], capture_output=True, text=True).stdout.split()
+            if kids:
+                # the readers ignore SIGINT (it is the parent's to handle): their signal mask says so
+                try:
+                    status = Path(f"/proc/{kids[0]}/status").read_text()
+                    ignored = int(next(ln for ln in status.splitlines() if ln.startswith("SigIgn:")).split()[1], 16)
+                    assert ignored & (1 << (signal.SIGINT - 1)), f"reader {kids[0]} does not ignore SIGINT"
+                    caught += 1
+                except (FileNotFoundError, ProcessLookupError):
+                    pass      # the reader was already done
+                time.sleep(0.002 * run_no)
+                os.killpg(p.pid, signal.SIGINT)
+                break
+        _, err = p.communicate(timeout=60)
+        assert "Traceback" not in err.decode(), (run_no, err.decode()[-1500:])
+        assert p.returncode in (130, 0), (run_no, p.returncode)      # 0: the scan had finished first
+    assert caught >= 1
+
+
+def test_no_argument_in_our_own_checkout_opens_the_demo(tmp_path: Path) -> None:
+    from cassette_tui.cli import default_directory
+
+    checkout = Path(cassette_tui.__file__).resolve().parents[1]
+    here = os.getcwd()
+    try:
+        os.chdir(checkout)
+        path, demo = default_directory()
+        assert demo and path == DEMO
+        os.chdir(tmp_path)
+        (tmp_path / "tests" / "integration" / "x" / "recordings").mkdir(parents=True)
+        shutil.copy(AADC, tmp_path / "tests" / "integration" / "x" / "recordings" / AADC.name)
+        assert default_directory() == (tmp_path, False)
+    finally:
+        os.chdir(here)
