@@ -80,6 +80,9 @@ class CassetteApp(App[int]):
 
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="filter"),
+        # A priority binding runs as the app reads the key, before the keys typed after it are
+        # handed on: Enter moves the focus to the list in time for the very next key.
+        Binding("enter", "submit_filter", show=False, priority=True),
         Binding("escape", "focus_list", "List", show=False, id="list"),
         Binding("t", "toggle_grouped", "Group", id="group"),
         Binding("o", "pick_sort", "Sort", id="sort"),
@@ -190,22 +193,24 @@ class CassetteApp(App[int]):
     def _update_status(self) -> None:
         lst = self.query_one(RecordingList)
         total = len(self.all_summaries)
+        # Modes first: the bar is as wide as the list, and what is cut must be the counts, not
+        # the fact that the list follows new files or that recordings are marked.
         parts = []
         if self.loading:
             parts.append("indexing…")
+        if self.follow:
+            parts.append("[yellow]following newest[/yellow]")
+        if lst.marked:
+            parts.append(f"[yellow]{len(lst.marked)} marked[/yellow] (d diffs two)")
         parts.append(f"[b]{len(self.shown)}[/b] of {total} recordings")
         problems = sum(1 for s in self.shown if s.problem)
         if problems:
             parts.append(f"[red]{problems} unreadable[/red]")
         parts.append("grouped by test" if self.grouped else f"sort: {self.sort}{' ↓' if self.reverse else ''}")
-        if lst.marked:
-            parts.append(f"{len(lst.marked)} marked")
         if self.verify_counts:
             parts.append("[yellow]" + ", ".join(f"{n} {status}" for status, n in sorted(self.verify_counts.items())) + "[/yellow] (is:…)")
         if self.watching:
             parts.append("[green]watching[/green]")
-        if self.follow:
-            parts.append("[yellow]following newest[/yellow]")
         # layout=False: a one-line bar never changes size, and a layout pass redraws everything.
         self.query_one("#status", Static).update("  ·  ".join(parts), layout=False)
 
@@ -464,15 +469,19 @@ class CassetteApp(App[int]):
             error.update("")
             error.remove_class("visible")
 
-    @on(Input.Submitted, "#filter")
-    def on_filter_submitted(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit_filter":   # Enter is the filter's only while it is being typed in
+            return self.screen is self.screen_stack[0] and self.query_one("#filter", Input).has_focus
+        return True
+
+    def action_submit_filter(self) -> None:
         try:
             parse(self.query_one("#filter", Input).value)
         except QueryError as exc:   # Enter on a malformed query: say why now, and stay in the filter
             self._cancel_query_error()
             self._show_query_error(str(exc))
             return
-        self.query_one(RecordingList).focus()
+        self.screen.set_focus(self.query_one(RecordingList))   # now, not later as focus() would
         self._flush_detail()
 
     def apply_filter(self, keep: str | None = None) -> None:

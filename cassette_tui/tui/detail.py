@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane, Tabs
 
 from ..index import Index
 from ..jsonio import dumps_pretty
@@ -201,7 +201,16 @@ class DetailPane(Vertical):
 
     @active.setter
     def active(self, tab: str) -> None:
+        # Reading the detail, a number key switches what is read: the new tab's view takes the
+        # focus (the hidden one would hand it to the tab bar, where j and the arrows move nothing).
+        reading = self.has_focus_within
         self.query_one(TabbedContent).active = tab
+        if reading:
+            self.view(tab).focus()
+
+    def on_mount(self) -> None:
+        # Tab from the list goes to the content: the tab bar is for the mouse and 1..6.
+        self.query_one(Tabs).can_focus = False
 
     def view(self, tab: str) -> LinesView:
         return self.query_one(f"#{tab}-view", LinesView)

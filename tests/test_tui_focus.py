@@ -1,0 +1,97 @@
+"""The keyboard never traps: Enter hands the filter's keys to the list at once, tab switches keep the detail readable.
+
+The real app, driven by its pilot; each key is pressed as a user types it, without pauses between.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from cassette_tui.tui.app import CassetteApp
+from cassette_tui.tui.detail import DetailPane
+from cassette_tui.tui.recording_list import RecordingList
+from cassette_tui.tui.testing import settle
+
+DEMO = Path(__file__).resolve().parents[1] / "cassette_tui" / "demo"
+GPT4O = "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CASSETTE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
+    return root
+
+
+async def test_a_key_right_after_enter_is_a_command_not_filter_text(demo_copy: Path) -> None:
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"id:aadc0675", "enter", "2")
+        await settle(pilot)
+        assert app.query_one("#filter", Input).value == "id:aadc0675"
+        assert app.query_one(RecordingList).has_focus
+        assert app.query_one(DetailPane).active == "stream"      # `2` switched the tab
+
+
+async def test_switching_tabs_keeps_the_detail_focused_and_scrollable(demo_copy: Path) -> None:
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of(f"responses/recordings/{GPT4O}.json")
+        await settle(pilot)
+        detail = app.query_one(DetailPane)
+        await pilot.press("tab")          # from the list, one Tab reaches the content
+        await settle(pilot)
+        view = detail.view(detail.active)
+        assert view.has_focus, app.focused
+        for key, tab in (("4", "request"), ("5", "response"), ("1", "conversation")):
+            await pilot.press(key)
+            await settle(pilot)
+            view = detail.view(detail.active)
+            assert detail.active == tab
+            assert view.has_focus, (key, app.focused)
+            before = view.scroll_y
+            await pilot.press("j", "j", "j")
+            await settle(pilot)
+            assert view.scroll_y > before or view.max_scroll_y == 0, (key, view.scroll_y)
+
+
+async def test_keys_typed_in_one_burst_after_enter_go_to_the_list(demo_copy: Path) -> None:
+    """As a fast typist (or a paste) sends them: every key is queued before the first is handled."""
+    from textual import events
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        for key, char in [*((c, c) for c in "id:aadc0675"), ("enter", "\r"), ("2", "2"), ("j", "j")]:
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert app.query_one("#filter", Input).value == "id:aadc0675"
+        assert app.query_one(DetailPane).active == "stream"
+
+
+@pytest.mark.parametrize("size", [(200, 50), (80, 24)])
+async def test_modes_show_in_the_status_bar_at_every_width(demo_copy: Path, size: tuple[int, int]) -> None:
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("F", "m")
+        await settle(pilot)
+        status = app.query_one("#status")
+        text = str(status.render())
+        visible = text[: status.size.width]
+        assert "following newest" in visible, (size, text)
+        assert "1 marked" in visible or size[0] < 100, (size, text)
