@@ -435,6 +435,9 @@ async def test_explain_screen_ranks_the_original_and_names_the_changed_path(demo
 async def test_git_review_lists_changes_since_head(demo_copy):
     import subprocess
 
+    from textual.widgets import OptionList
+
+    from cassette_tui.tui.diff_screen import DiffScreen
     from cassette_tui.tui.lines_view import LinesView
     from cassette_tui.tui.report_screens import GitReviewScreen
 
@@ -458,3 +461,21 @@ async def test_git_review_lists_changes_since_head(demo_copy):
         text = app.screen.query_one(LinesView).plain_text()
         assert "changed" in text and GPT4O in text
         assert "body.temperature" in text
+        # the review is a list to act on: diff the change with what it was, or open the recording
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels[0] == f"open changed     responses/recordings/{GPT4O}.json"
+        assert labels[1].startswith("diff changed     ") and labels[1].endswith(f"responses/recordings/{GPT4O}.json")
+        options.focus()
+        options.highlighted = 1
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DiffScreen)
+        assert "body.temperature" in app.screen.query_one(LinesView).plain_text()
+        await pilot.press("escape")
+        await settle(app, pilot)
+        options.highlighted = 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, GitReviewScreen)
+        assert app.query_one(RecordingList).current_path == f"responses/recordings/{GPT4O}.json"

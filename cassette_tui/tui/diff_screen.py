@@ -32,9 +32,13 @@ def diff_styler(line: str) -> Text:
     return Text(safe(line), style)
 
 
-def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = False) -> list[str]:
-    """A or B is a path under the index, or a file the user named (a live request explain was given)."""
-    a, b = (Recording.load(p) if Path(p).is_absolute() else index.load(p) for p in (path_a, path_b))
+def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = False, pair: tuple[Recording, Recording] | None = None) -> list[str]:
+    """A or B is a path under the index, or a file the user named (a live request explain was given);
+    `pair`, when given, holds both recordings already read (an old version out of git)."""
+    if pair is not None:
+        a, b = pair
+    else:
+        a, b = (Recording.load(p) if Path(p).is_absolute() else index.load(p) for p in (path_a, path_b))
     d = diff_recordings(a, b, include_noise=include_noise)
     out = [f"# A  {path_a}", f"# B  {path_b}", ""]
     if d.same:
@@ -65,10 +69,11 @@ class DiffScreen(ModalScreen[None]):
         Binding("n", "toggle_noise", "Ids and timestamps"),
     ]
 
-    def __init__(self, index: Index, path_a: str, path_b: str) -> None:
+    def __init__(self, index: Index, path_a: str, path_b: str, pair: tuple[Recording, Recording] | None = None) -> None:
         super().__init__()
         self.index = index
         self.paths = (path_a, path_b)
+        self.pair = pair
         self.include_noise = False
 
     def compose(self) -> ComposeResult:
@@ -82,7 +87,7 @@ class DiffScreen(ModalScreen[None]):
         title = self.query_one("#diff-title", Static)
         title.update(Text(f"diff {safe(self.paths[0])}  ↔  {safe(self.paths[1])}   (n: {'hide' if self.include_noise else 'show'} ids and timestamps, esc: close)"))
         view = self.query_one(LinesView)
-        view.set_lines(diff_lines(self.index, *self.paths, include_noise=self.include_noise))
+        view.set_lines(diff_lines(self.index, *self.paths, include_noise=self.include_noise, pair=self.pair))
         view.focus()
 
     def action_toggle_noise(self) -> None:

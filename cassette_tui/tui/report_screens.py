@@ -159,6 +159,8 @@ class GitReviewScreen(ModalScreen[None]):
     GitReviewScreen > #git-box { width: 96%; height: 94%; border: thick $accent; background: $surface; }
     GitReviewScreen #git-help { height: 1; padding: 0 1; color: $text-muted; }
     GitReviewScreen LinesView { height: 1fr; }
+    GitReviewScreen OptionList { height: auto; max-height: 30%; display: none; }
+    GitReviewScreen OptionList.visible { display: block; }
     """
     BINDINGS = [Binding("escape", "dismiss", "Close")]
 
@@ -173,6 +175,7 @@ class GitReviewScreen(ModalScreen[None]):
             yield Static("Review recordings changed since a git ref (working tree included): type a ref, enter.  esc closes.", id="git-help")
             yield Input(value=self.rev, placeholder="HEAD, main, origin/main, a commit…", id="git-rev")
             yield LinesView(id="git-view")
+            yield OptionList(id="git-actions")
 
     def on_mount(self) -> None:
         self.review(self.rev)
@@ -189,14 +192,49 @@ class GitReviewScreen(ModalScreen[None]):
         from ..gitdiff import GitError, git_changes
 
         app: Any = self.app
+        report = None
         try:
             report = git_changes(rev, app.root)
             lines = capture(lambda console: print_git_report(console, report))
         except GitError as exc:
-            lines = [Text(str(exc), "red")]
+            lines = [Text(safe(str(exc)), "red")]
         except Exception as exc:  # noqa: BLE001
-            lines = [Text(f"Could not review: {type(exc).__name__}: {exc}", "red")]
-        self.app.call_from_thread(self._show, lines)
+            lines = [Text(f"Could not review: {type(exc).__name__}: {safe(str(exc))}", "red")]
+        self.app.call_from_thread(self._show, lines, review_actions(report, app.root) if report is not None else [])
 
-    def _show(self, lines: list[Text]) -> None:
+    def _show(self, lines: list[Text], actions: list[tuple[str, Any]]) -> None:
         self.query_one(LinesView).set_lines(lines)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        self._actions = [what for _, what in actions]
+        options.add_options([Option(Text(label)) for label, _ in actions])
+        options.set_class(bool(actions), "visible")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        action, path, pair = self._actions[event.option_index]
+        app: Any = self.app
+        if action == "open":
+            self.dismiss()
+            app.show_recording(path)
+        else:
+            from .diff_screen import DiffScreen
+
+            app.push_screen(DiffScreen(app.index, pair[0].path, pair[1].path, pair=pair))
+
+
+REVIEW_ACTIONS_MAX = 200
+
+
+def review_actions(report: Any, root: Path) -> list[tuple[str, Any]]:
+    """(label, (action, path under the app's root, (old, new) recordings)) for each change: open what is
+    there now; diff a re-recorded or changed file with what it was."""
+    import os
+
+    out: list[tuple[str, Any]] = []
+    for c in report.changes[:REVIEW_ACTIONS_MAX]:
+        where = os.path.relpath(Path(report.top) / c.path, root)
+        if c.status != "removed" and not where.startswith(".."):
+            out.append((f"open {c.status:<11} {safe(where)}", ("open", where, None)))
+        if c.diff is not None and c.status in ("changed", "re-recorded"):
+            out.append((f"diff {c.status:<11} {safe(c.old_path or c.path)}  ↔  {safe(c.path)}", ("diff", where, (c.diff.a, c.diff.b))))
+    return out
