@@ -64,9 +64,9 @@ def test_ls_table(env: dict[str, str], demo: Path) -> None:
     p = run(env, "ls", str(demo))
     assert p.returncode == 0 and p.stderr == ""
     lines = p.stdout.splitlines()
-    assert lines[0].split() == ["id", "test", "kind", "endpoint", "model", "provider", "stream", "finish", "tool", "calls", "size", "problem"]
-    assert lines[-1] == f"{n} of {n} recordings in {demo.resolve()}"
-    assert len(lines) == n + 2
+    # into a pipe: rows only (no header, no count), so `| wc -l`, `| sort`, `| head` see recordings
+    assert len(lines) == n
+    assert not any(line.split()[0] == "id" or "recordings in" in line for line in lines)
     row = next(line for line in lines if line.startswith("aadc06753bab "))
     assert row.split() == ["aadc06753bab", AADC_TEST.removeprefix("tests/integration/"), "chat", "/v1/chat/completions", "gpt-4o", "openai", "12", "tool_calls", "get_user_permissions", "17.7K"]
     assert ESC not in p.stdout
