@@ -82,7 +82,7 @@ class CassetteApp(App[int]):
         Binding("slash", "focus_filter", "Filter", id="filter"),
         # A priority binding runs as the app reads the key, before the keys typed after it are
         # handed on: Enter moves the focus to the list in time for the very next key.
-        Binding("enter", "submit_filter", show=False, priority=True),
+        Binding("enter", "submit_filter", "In the filter: apply it and go to the list", show=False, priority=True),
         Binding("escape", "focus_list", "List", show=False, id="list"),
         Binding("t", "toggle_grouped", "Group", id="group"),
         Binding("o", "pick_sort", "Sort", id="sort"),
