@@ -287,9 +287,20 @@ def _cost(c: Change, code: str) -> float:
         return 0.05
     if isinstance(c.a, str) and isinstance(c.b, str):
         return 0.2 + 0.8 * (1.0 - text_likeness(c.a, c.b))
+    if code == "content-shape":     # the same words as a string on one side, as text parts on the other?
+        return 0.5 + 0.5 * (1.0 - text_likeness(_content_text(c.a), _content_text(c.b)))
     if c.a is MISSING or c.b is MISSING:
         return 1.0
     return 1.0 if code != "test-id" else 0.5
+
+
+def _content_text(content: Any) -> str:
+    """A message's content as text: the string, or its parts' text joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
 
 
 def text_likeness(a: str, b: str) -> float:
