@@ -57,15 +57,20 @@ Fingerprint = tuple[str | None, tuple[int, ...]]
 
 def request_object(envelope: Any, version: str = NEWEST) -> dict | None:
     """The hashed object of `version` without the test id (None when that version cannot hash it)."""
-    obj = hash_object(envelope, version) if isinstance(envelope, dict) else None
-    if obj is None:
-        return None
-    return {k: v for k, v in obj.items() if k != "test_id"}
+    return without_test_id(hash_object(envelope, version) if isinstance(envelope, dict) else None)
+
+
+def without_test_id(obj: dict | None) -> dict | None:
+    return None if obj is None else {k: v for k, v in obj.items() if k != "test_id"}
 
 
 def fingerprint(envelope: Any) -> Fingerprint:
     """(content digest, sketch) of a recording's request; (None, ()) when it cannot be normalized."""
-    obj = request_object(envelope)
+    return fingerprint_object(request_object(envelope))
+
+
+def fingerprint_object(obj: dict | None) -> Fingerprint:
+    """The fingerprint of a request object already normalized (`request_object`)."""
     if obj is None:
         return None, ()
     try:

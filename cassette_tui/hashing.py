@@ -43,6 +43,7 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -136,11 +137,11 @@ def normalize_body(body: Any, version: str, *, bedrock: bool = False) -> Any:
     ``bedrock``: the request's host contains "bedrock" (drops top-level
     ``stream_options`` from v5 on; inference requests only).
     """
-    n = _VERSION_INDEX[version]
-    if n < 3:
+    r = RULES[version]
+    if not r.numbers:
         return body
-    out = _norm(body, n >= 7, n >= 6, None)
-    if bedrock and n >= 5 and isinstance(out, dict):
+    out = _norm(body, r.file_search, r.project_id, None)
+    if bedrock and r.bedrock and isinstance(out, dict):
         out.pop("stream_options", None)
     return out
 
@@ -212,52 +213,123 @@ def request_kind(request: Any) -> str:
     return "unknown"
 
 
-# -- hashing ------------------------------------------------------------------
+# -- the rule table -------------------------------------------------------------
 
 
-def _inference_hashes(request: dict, test_id: Any, versions: tuple[str, ...]) -> dict[str, str | None]:
-    url = request.get("url")
-    method = request.get("method")
-    if not isinstance(url, str) or not isinstance(method, str):
-        return {v: None for v in versions}
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What the recorder of one version hashes, and how it normalizes it first."""
+
+    test_id: bool                 # v2: the test id is in the hashed object (inference, but model-list paths)
+    model_paths: frozenset[str]   # url paths hashed without the test id
+    numbers: bool                 # v3: floats rounded to 5 places, decimals in strings rewritten
+    bedrock: bool                 # v5: top-level stream_options dropped for hosts containing "bedrock"
+    project_id: bool              # v6: project_id dropped from extra_body / extra_query
+    file_search: bool             # v7: score / attributes / document_id / <|uuid|> rewrites in strings
+    tool: bool                    # tool invocations hashed (they came with the per-area layout, v2)
+    http: bool                    # HTTP passthroughs hashed (they came after v3)
+
+
+RULES: dict[str, Rules] = {
+    v: Rules(
+        test_id=n >= 2,
+        model_paths=_MODEL_PATHS_V4 if n >= 4 else _MODEL_PATHS_V2,
+        numbers=n >= 3,
+        bedrock=n >= 5,
+        project_id=n >= 6,
+        file_search=n >= 7,
+        tool=n >= 2,
+        http=n >= 3,
+    )
+    for v, n in _VERSION_INDEX.items()
+}
+
+
+# -- the hashed object ----------------------------------------------------------------
+
+
+def hashed_objects(envelope: Any, versions: tuple[str, ...] = VERSIONS) -> dict[str, dict | None]:
+    """{version: the object whose `json.dumps(sort_keys=True)` sha256 that version's recorder computes}.
+
+    None where that version cannot hash the request (tool: v1; http: v1, v2; file
+    processors and unknown shapes: always; a malformed request). Versions whose rules
+    come to the same for this request share one object (the same Python object).
+    """
     try:
-        parsed = urlparse(url)
-    except ValueError:
-        return {v: None for v in versions}
+        return _objects(envelope, versions)
+    except (TypeError, ValueError, RecursionError):
+        # odd input (non-JSON values, absurd nesting): no version can hash it
+        return dict.fromkeys(versions)
+
+
+def _objects(envelope: Any, versions: tuple[str, ...]) -> dict[str, dict | None]:
+    out: dict[str, dict | None] = dict.fromkeys(versions)
+    if not isinstance(envelope, dict):
+        return out
+    envelope = apply_id_normalization(envelope)
+    request = envelope.get("request")
+    kind = request_kind(request)
+    test_id = envelope.get("test_id")
+    if kind == "inference":
+        return _inference_objects(request, test_id, versions)
+    if kind == "tool":
+        # never a test id nor a norm: the same object for every version that hashes tools
+        obj = {"provider": request.get("provider"), "tool_name": request.get("tool_name"), "kwargs": request.get("kwargs")}
+        return {v: obj if RULES[v].tool else None for v in versions}
+    if kind == "http":
+        # norm(payload) and the test id; the bedrock rule never applies to payloads
+        method = request.get("method")
+        method = method.upper() if isinstance(method, str) else method
+        shared: dict[tuple[bool, bool], dict] = {}
+        for v in versions:
+            r = RULES[v]
+            if not r.http:
+                continue
+            key = (r.file_search, r.project_id)
+            if key not in shared:
+                payload = _norm(request.get("payload"), r.file_search, r.project_id, None)
+                shared[key] = {"test_id": test_id, "url": request.get("url"), "method": method, "payload": payload}
+            out[v] = shared[key]
+    # "file" (file processors): FORMAT.md gives no hash recipe, and the
+    # current recorder no longer records them -> None for every version.
+    return out
+
+
+def _inference_objects(request: dict, test_id: Any, versions: tuple[str, ...]) -> dict[str, dict | None]:
+    url, method = request.get("url"), request.get("method")
+    if not isinstance(url, str) or not isinstance(method, str):
+        return dict.fromkeys(versions)
+    parsed = urlparse(url)
     path = parsed.path
     body = request.get("body")
+    bedrock_host = "bedrock" in parsed.netloc
 
-    # One tracking walk tells which rules can change this body at all, so
-    # versions whose *effective* rules coincide share one normalized body and
-    # one dumps.
+    if len(versions) == 1:   # one version: its own walk, without the tracking that sharing needs
+        r = RULES[versions[0]]
+        obj: dict[str, Any] = {"method": method.upper(), "endpoint": path, "body": normalize_body(body, versions[0], bedrock=bedrock_host)}
+        if r.test_id and path not in r.model_paths:
+            obj["test_id"] = test_id
+        return {versions[0]: obj}
+
+    # One tracking walk tells which rules can change this body at all, so versions whose
+    # *effective* rules coincide share one normalized body (and, in request_hashes, one dumps).
     fired: set[str] = set()
     full = _norm(body, True, True, fired)
-    if "bedrock" in parsed.netloc and isinstance(body, dict) and "stream_options" in body:
+    if bedrock_host and isinstance(body, dict) and "stream_options" in body:
         fired.add(_BEDROCK)
 
-    bodies: dict[frozenset, Any] = {}
-    digests: dict[tuple[frozenset, bool], str] = {}
-    out: dict[str, str | None] = {}
+    bodies: dict[frozenset[str], Any] = {}
+    objects: dict[tuple[frozenset[str], bool], dict] = {}
+    out: dict[str, dict | None] = {}
     for v in versions:
-        n = _VERSION_INDEX[v]
-        rules = set()
-        if n >= 3:
-            rules = {_NUM}
-            if n >= 5:
-                rules.add(_BEDROCK)
-            if n >= 6:
-                rules.add(_PID)
-            if n >= 7:
-                rules.add(_FS)
-        eff = frozenset(rules & fired)
-        if n == 1:
-            with_test_id = False
-        else:
-            with_test_id = path not in (_MODEL_PATHS_V4 if n >= 4 else _MODEL_PATHS_V2)
+        r = RULES[v]
+        rules = {name for name, on in ((_NUM, r.numbers), (_BEDROCK, r.bedrock), (_PID, r.project_id), (_FS, r.file_search)) if on}
+        eff = frozenset(rules & fired) if r.numbers else frozenset()
+        with_test_id = r.test_id and path not in r.model_paths
         key = (eff, with_test_id)
-        if key not in digests:
+        if key not in objects:
             if eff not in bodies:
-                if not (eff - {_BEDROCK}):
+                if not r.numbers or not (eff - {_BEDROCK}):
                     nb = body  # no rule can change it: the walk would be a no-op
                 elif (_FS in eff or _FS not in fired) and (_PID in eff or _PID not in fired):
                     nb = full
@@ -266,68 +338,26 @@ def _inference_hashes(request: dict, test_id: Any, versions: tuple[str, ...]) ->
                 if _BEDROCK in eff and isinstance(nb, dict):
                     nb = {k: x for k, x in nb.items() if k != "stream_options"}
                 bodies[eff] = nb
-            obj: dict[str, Any] = {"method": method.upper(), "endpoint": path, "body": bodies[eff]}
+            shared: dict[str, Any] = {"method": method.upper(), "endpoint": path, "body": bodies[eff]}
             if with_test_id:
-                obj["test_id"] = test_id
-            try:
-                digests[key] = _sha(obj)
-            except (TypeError, ValueError):
-                digests[key] = None  # type: ignore[assignment]
-        out[v] = digests[key]
+                shared["test_id"] = test_id
+            objects[key] = shared
+        out[v] = objects[key]
     return out
 
 
-def _hashes(envelope: dict, versions: tuple[str, ...]) -> dict[str, str | None]:
-    try:
-        return _hashes_unguarded(envelope, versions)
-    except (TypeError, ValueError, RecursionError):
-        # odd input (non-JSON values, absurd nesting): no version can hash it
-        return {v: None for v in versions}
+def hash_object(envelope: dict, version: str = NEWEST) -> dict | None:
+    """The object whose ``json.dumps(sort_keys=True)`` sha256 is ``request_hash(envelope, version)``.
+
+    What a structural diff of two requests should compare: the normalized body
+    (``body``, ``payload`` or ``kwargs``), the url's path and, where the version
+    hashes it, the test id.  None when that version cannot hash the request.
+    """
+    _check(version)
+    return hashed_objects(envelope, (version,))[version]
 
 
-def _hashes_unguarded(envelope: dict, versions: tuple[str, ...]) -> dict[str, str | None]:
-    if not isinstance(envelope, dict):
-        return {v: None for v in versions}
-    envelope = apply_id_normalization(envelope)
-    request = envelope.get("request")
-    kind = request_kind(request)
-    test_id = envelope.get("test_id")
-    if kind == "inference":
-        return _inference_hashes(request, test_id, versions)
-    out: dict[str, str | None] = {v: None for v in versions}
-    try:
-        if kind == "tool":
-            # Tool recordings carry a test id, so they appeared with the
-            # per-area layout (v2+); the v1 (SQLite) recorder had none -> None.
-            # The hash never had a test id or a norm, so it is the same for v2..v7.
-            h = _sha(
-                {"provider": request.get("provider"), "tool_name": request.get("tool_name"), "kwargs": request.get("kwargs")}
-            )
-            for v in versions:
-                if _VERSION_INDEX[v] >= 2:
-                    out[v] = h
-        elif kind == "http":
-            # HTTP passthroughs (rerank, /v1/messages, /interactions) always
-            # hashed norm(payload) with a test id, so they post-date v3; v1 and v2
-            # give None.  The bedrock rule never applies to them (the recorder
-            # does not pass it for payloads); v6/v7 rules do.
-            method = request.get("method")
-            method = method.upper() if isinstance(method, str) else method
-            cache: dict[tuple[bool, bool], str] = {}
-            for v in versions:
-                n = _VERSION_INDEX[v]
-                if n < 3:
-                    continue
-                key = (n >= 7, n >= 6)
-                if key not in cache:
-                    payload = _norm(request.get("payload"), key[0], key[1], None)
-                    cache[key] = _sha({"test_id": test_id, "url": request.get("url"), "method": method, "payload": payload})
-                out[v] = cache[key]
-        # "file" (file processors): FORMAT.md gives no hash recipe, and the
-        # current recorder no longer records them -> None for every version.
-    except (TypeError, ValueError):
-        return {v: None for v in versions}
-    return out
+# -- hashing ------------------------------------------------------------------
 
 
 def request_hash(envelope: dict, version: str) -> str | None:
@@ -336,14 +366,39 @@ def request_hash(envelope: dict, version: str) -> str | None:
     None when that version cannot hash this kind of request (tool: v1; http:
     v1, v2; file processor and unknown shapes: always) or the request is malformed.
     """
-    if version not in _VERSION_INDEX:
-        raise ValueError(f"unknown version {version!r}; expected one of {VERSIONS}")
+    _check(version)
     return _hashes(envelope, (version,))[version]
 
 
 def request_hashes(envelope: dict) -> dict[str, str | None]:
     """``{version: request_hash(envelope, version)}`` for all versions, sharing work."""
     return _hashes(envelope, VERSIONS)
+
+
+def _hashes(envelope: dict, versions: tuple[str, ...]) -> dict[str, str | None]:
+    return hashes_of(hashed_objects(envelope, versions))
+
+
+def hashes_of(objects: dict[str, dict | None]) -> dict[str, str | None]:
+    """{version: sha256 hex} of `hashed_objects`' result (a caller that needs both computes the objects once)."""
+    digests: dict[int, str | None] = {}     # by object identity: versions sharing an object share one dumps
+    out: dict[str, str | None] = {}
+    for v, obj in objects.items():
+        if obj is None:
+            out[v] = None
+            continue
+        if id(obj) not in digests:
+            try:
+                digests[id(obj)] = _sha(obj)
+            except (TypeError, ValueError, RecursionError):
+                digests[id(obj)] = None
+        out[v] = digests[id(obj)]
+    return out
+
+
+def _check(version: str) -> None:
+    if version not in _VERSION_INDEX:
+        raise ValueError(f"unknown version {version!r}; expected one of {VERSIONS}")
 
 
 # -- file names -------------------------------------------------------------------
@@ -451,51 +506,3 @@ def model_list_digest_matches(envelope: dict, path: str) -> bool | None:
     if ids is None:
         return None
     return digest in (model_list_digest(ids, "sha256"), model_list_digest(ids, "sha1"))
-
-
-# -- the hashed object ----------------------------------------------------------------
-
-
-def hash_object(envelope: dict, version: str = NEWEST) -> dict | None:
-    """The object whose ``json.dumps(sort_keys=True)`` sha256 is ``request_hash(envelope, version)``.
-
-    What a structural diff of two requests should compare: the normalized body
-    (``body``, ``payload`` or ``kwargs``), the url's path and, where the version
-    hashes it, the test id.  None when that version cannot hash the request.
-    """
-    if version not in _VERSION_INDEX:
-        raise ValueError(f"unknown version {version!r}; expected one of {VERSIONS}")
-    if not isinstance(envelope, dict):
-        return None
-    n = _VERSION_INDEX[version]
-    try:
-        envelope = apply_id_normalization(envelope)
-        request = envelope.get("request")
-        kind = request_kind(request)
-        test_id = envelope.get("test_id")
-        if kind == "inference":
-            url, method = request.get("url"), request.get("method")
-            if not isinstance(url, str) or not isinstance(method, str):
-                return None
-            parsed = urlparse(url)
-            obj: dict[str, Any] = {
-                "method": method.upper(),
-                "endpoint": parsed.path,
-                "body": normalize_body(request.get("body"), version, bedrock="bedrock" in parsed.netloc),
-            }
-            if n >= 2 and parsed.path not in (_MODEL_PATHS_V4 if n >= 4 else _MODEL_PATHS_V2):
-                obj["test_id"] = test_id
-            return obj
-        if kind == "tool" and n >= 2:
-            return {"provider": request.get("provider"), "tool_name": request.get("tool_name"), "kwargs": request.get("kwargs")}
-        if kind == "http" and n >= 3:
-            method = request.get("method")
-            return {
-                "test_id": test_id,
-                "url": request.get("url"),
-                "method": method.upper() if isinstance(method, str) else method,
-                "payload": _norm(request.get("payload"), n >= 7, n >= 6, None),
-            }
-    except (TypeError, ValueError, RecursionError):
-        return None
-    return None

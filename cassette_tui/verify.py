@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import VerdictRows, load_verdicts, save_verdicts
-from .fingerprint import Fingerprint, fingerprint
-from .hashing import NEWEST, VERSIONS, model_list_digest_matches, name_hash, request_hashes, request_kind
+from .fingerprint import Fingerprint, fingerprint_object, without_test_id
+from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, name_hash, request_hashes, request_kind
 from .jsonio import gc_paused
 from .recording import Recording
 
@@ -305,8 +305,9 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
                 fp = hit[4]
             else:
                 rec = Recording.load(os.path.join(root, s.path))
-                hashes = None if rec.problem else request_hashes(rec.data)
-                fp = None if rec.problem else fingerprint(rec.data)
+                objects = None if rec.problem else hashed_objects(rec.data)     # one normalization for both
+                hashes = None if objects is None else hashes_of(objects)
+                fp = None if objects is None else fingerprint_object(without_test_id(objects[NEWEST]))
                 v = verify_recording(rec, s.path, hashes)
                 out.hashed += 1
             if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
