@@ -157,3 +157,19 @@ async def test_the_tui_does_not_watch_through_a_link_leaving_the_tree(tmp_path: 
         assert [s.path for s in app.all_summaries] == ["recordings/own.json"]
         assert not app.watching and not [w for w in app.workers if w.group == "watch"]
         assert any("Live reload is off: slash links to a folder outside" in str(n.message) for n in app._notifications)
+
+
+def test_index_sqlite_columns_of_any_sqlite_type_are_read_as_text(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    rec = root / "recordings"
+    (rec / "responses").mkdir(parents=True)
+    con = sqlite3.connect(rec / "index.sqlite")
+    con.execute("CREATE TABLE recordings (request_hash TEXT PRIMARY KEY, response_file TEXT, endpoint TEXT, model TEXT, timestamp TEXT, is_streaming BOOLEAN)")
+    con.execute("INSERT INTO recordings VALUES (?, ?, ?, ?, ?, ?)", ("a" * 12, "gone.json", 5, b"\xffblob", 1.5, 1))
+    con.commit()
+    con.close()
+    (row,) = Index(root).scan().sqlite_rows
+    assert (row.endpoint, row.model, row.timestamp) == ("5", "\ufffdblob", "1.5")
+    for args in (["ls", str(root)], ["ls", str(root), "model:*blob", "endpoint:5"], ["stats", str(root)], ["verify", str(root)]):
+        p = subprocess.run([sys.executable, "-m", "cassette_tui", *args], capture_output=True, text=True, timeout=60)
+        assert p.returncode in (0, 1) and "Traceback" not in p.stderr, (args, p.stderr[-400:])
