@@ -83,12 +83,74 @@ def load(root: Path) -> Snapshot | None:
             return None
         if len(columns) != _WIDTH or any(len(c) != len(sizes) for c in (mtimes, *columns)):
             return None  # written by another layout of Summary: would load shifted or half empty
+        if not _well_typed(listed_at_ns, sizes, mtimes, columns, dirs, sqlite):
+            return None  # a valid CRC over values of the wrong types (a bug, another writer): rebuild
         # Column-wise, and map() hands each column's values straight to the constructor:
         # no tuple per row, on either side.
         paths = columns[_PATH]
         return Snapshot(listed_at_ns, dict(zip(paths, map(Summary, *columns), strict=True)), dict(zip(paths, sizes, strict=True)), dict(zip(paths, mtimes, strict=True)), dirs, sqlite)
     except (OSError, ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
         return None
+
+
+_NONE = type(None)
+# What each Summary field may hold once loaded: anything else would crash a face later.
+_FIELD_TYPES: dict[str, frozenset[type]] = {
+    **dict.fromkeys(("id", "path", "kind", "era", "text"), frozenset({str})),
+    **dict.fromkeys(("test_id", "endpoint", "model", "provider", "finish_reason", "problem", "status"), frozenset({str, _NONE})),
+    **dict.fromkeys(("chunks", "messages", "size"), frozenset({int})),
+    **dict.fromkeys(("tool_calls", "tools", "flags", "anomalies"), frozenset({tuple})),
+    "streaming": frozenset({bool}),
+    "mtime": frozenset({float, int}),
+}
+_TUPLES = frozenset(("tool_calls", "tools", "flags", "anomalies"))
+
+
+def _well_typed(listed_at_ns: Any, sizes: Any, mtimes: Any, columns: Any, dirs: Any, sqlite: Any) -> bool:
+    """Whether a loaded cache holds the types its readers assume, checked column-wise (a few ms)."""
+    if type(listed_at_ns) is not int or not all(type(c) in (list, tuple) for c in (sizes, mtimes, *columns)):
+        return False
+    if not {type(v) for v in sizes} <= {int} or not {type(v) for v in mtimes} <= {int}:
+        return False
+    for f, column in zip(fields(Summary), columns, strict=True):
+        if not set(map(type, column)) <= _FIELD_TYPES[f.name]:
+            return False
+        if f.name in _TUPLES and any(type(name) is not str for names in set(column) for name in names):
+            return False
+    return _dirs_well_typed(dirs) and _sqlite_well_typed(sqlite)
+
+
+def _dirs_well_typed(dirs: Any) -> bool:
+    if type(dirs) is not dict:
+        return False
+    for rel, listing in dirs.items():
+        if type(rel) is not str or type(listing) is not tuple or len(listing) not in (4, 5):
+            return False
+        mtime_ns, names, subdirs, has_sqlite, *stamps = listing
+        if type(mtime_ns) is not int or type(has_sqlite) is not bool or type(names) is not tuple or type(subdirs) is not tuple:
+            return False
+        if not {type(n) for n in names} <= {str} or not {type(n) for n in subdirs} <= {str}:
+            return False
+        if stamps and type(stamps[0]) not in (bytes, _NONE):
+            return False
+    return True
+
+
+def _sqlite_well_typed(sqlite: Any) -> bool:
+    if type(sqlite) is not dict:
+        return False
+    for db, entry in sqlite.items():
+        if type(db) is not str or type(entry) is not tuple or len(entry) != 3:
+            return False
+        size, mtime_ns, rows = entry
+        if type(size) is not int or type(mtime_ns) is not int or type(rows) is not list:
+            return False
+        for row in rows:
+            if type(row) is not tuple or len(row) != 7 or not all(type(v) is str for v in row[:3]):
+                return False
+            if not all(type(v) in (str, _NONE) for v in row[3:6]) or type(row[6]) is not bool:
+                return False
+    return True
 
 
 def save(root: Path, snapshot: Snapshot) -> None:

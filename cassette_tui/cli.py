@@ -33,16 +33,37 @@ class CLIError(Exception):
 def open_index(directory: str | None, use_cache: bool = True) -> Index:
     """Index DIR; with no DIR, the recordings under the current directory."""
     if directory is None:
-        return Index(Path.cwd(), recordings_only=True, use_cache=use_cache).scan()
+        idx = Index(Path.cwd(), recordings_only=True, use_cache=use_cache).scan()
+        print_skipped(idx.stats.skipped)
+        return idx
     path = Path(directory)
     if not path.exists():
         raise CLIError(f"no such directory: {directory}")
     if not path.is_dir():
         raise CLIError(f"not a directory: {directory}")
     try:
-        return Index(path, use_cache=use_cache).scan()
+        idx = Index(path, use_cache=use_cache).scan()
     except OSError as exc:
         raise CLIError(f"cannot read {directory}: {exc.strerror or exc}") from None
+    print_skipped(idx.stats.skipped)
+    return idx
+
+
+SKIPPED_SHOWN = 20
+
+
+def print_skipped(notes: list[str]) -> None:
+    """Folders and links the walk did not enter (unreadable, a path too long, a link leaving
+    the tree), one line each on stderr: what is not listed is said, not silently dropped."""
+    from .view import one_line
+
+    for note in notes[:SKIPPED_SHOWN]:
+        shown = one_line(note, None)
+        if len(shown) > 300:   # keep both ends: the path's start and the reason
+            shown = shown[:150] + "…" + shown[-150:]
+        print(f"cassette-tui: not listed: {shown}", file=sys.stderr)
+    if len(notes) > SKIPPED_SHOWN:
+        print(f"cassette-tui: not listed: {len(notes) - SKIPPED_SHOWN} more", file=sys.stderr)
 
 
 def demo_dir() -> Path:

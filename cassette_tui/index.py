@@ -652,8 +652,17 @@ def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
         rel = posixpath.normpath(responses + str(fname))
         if not _inside_root(rel):
             continue  # `../../x.json`: a row must never name a file outside the tree (the faces would open it)
-        out.append(SqliteRow(db_rel, str(h), rel, ep, model, ts, bool(streaming)))
+        out.append(SqliteRow(db_rel, str(h), rel, _text_or_none(ep), _text_or_none(model), _text_or_none(ts), bool(streaming)))
     return out
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A column of a stranger's index.sqlite as text: it may hold any SQLite type (a number, a blob)."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def _id_matches(id_lower: str, key: str) -> bool:

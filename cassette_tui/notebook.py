@@ -111,9 +111,8 @@ class Recording(_core.Recording):
 
         Needs the Recordings this came from; a recording opened on its own is its own timeline.
         """
-        if self._owner is not None and self.test_id:
-            return self._owner.test(self.test_id)
-        return Timeline(self.test_id or "", [self])
+        timeline = self._owner.exact_test(self.test_id) if self._owner is not None and self.test_id else None
+        return timeline if timeline is not None else Timeline(self.test_id or "", [self])
 
     def show(self, full: bool = False) -> View:
         """The display, with nothing clipped when `full` (texts, lines, raw JSON)."""
@@ -138,8 +137,10 @@ class Recording(_core.Recording):
     def _turns_section(self, limit: int | None) -> Section | None:
         if self._owner is None or not self.test_id:
             return None
-        timeline = self._owner.test(self.test_id)
-        if len(timeline) < 2:
+        # Exactly its own test id: re-recorded under another one since `ct.open`, it is in
+        # no group (a KeyError used to break the display), and a part of an id is another test.
+        timeline = self._owner.exact_test(self.test_id)
+        if timeline is None or len(timeline) < 2:
             return None
         s = turns_section(timeline.turns, current=self.id, limit=limit)
         s.title, s.folded = "Test timeline", True
@@ -258,7 +259,15 @@ class Recordings:
                 err.candidates = found  # type: ignore[attr-defined]
                 raise err
             test_id = found[0]
-        summaries = [s for s in groups[test_id] if not s.problem][:TURNS_LIMIT]
+        return self._timeline(test_id, groups[test_id])
+
+    def exact_test(self, test_id: str) -> Timeline | None:
+        """The Timeline of exactly this test id, or None when no recording of the index has it."""
+        group = self.index.tests().get(test_id)
+        return self._timeline(test_id, group) if group else None
+
+    def _timeline(self, test_id: str, group: list[Summary]) -> Timeline:
+        summaries = [s for s in group if not s.problem][:TURNS_LIMIT]
         # A byte budget too: one 50 MB sibling must not make every recording of its test slow to show.
         budget, kept = TURNS_BYTES, []
         for s in summaries:
@@ -266,7 +275,7 @@ class Recordings:
                 budget -= s.size
                 kept.append(s)
         summaries = kept
-        return Timeline(test_id, [self._load(s) for s in summaries], truncated=len(groups[test_id]) - len(summaries))
+        return Timeline(test_id, [self._load(s) for s in summaries], truncated=len(group) - len(summaries))
 
     # --- display ---
 

@@ -20,7 +20,9 @@ from .timeline import Turn, recording_timeline
 # C0 controls (but tab and newline), DEL and C1 controls: shown as visible escapes.
 # Lone surrogates too (a "\udc80" JSON escape, a file name that is not UTF-8):
 # no terminal, pipe or notebook can encode them, so printing one would raise.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Bidi embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) too: they
+# reorder how the rest of a line is drawn ("Trojan Source"), in a terminal and in HTML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\x1b": "␛", "\r": "\\r", "\x07": "\\a", "\x08": "\\b"}
 
 
@@ -37,9 +39,11 @@ def safe(text: Any) -> str:
     return _CONTROL.sub(_visible, s)
 
 
-# Line breaks a script reading line by line would split on (str.splitlines() too).
-_BREAKS = re.compile("[\n\t\u2028\u2029]")
-_BREAK_NAMES = {"\n": "\\n", "\t": "\\t", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# Line breaks a script reading line by line would split on (str.splitlines() too), and in
+# names (not in message text, where scripts and emoji need them) the invisible characters
+# that make two different test ids look the same: zero-width ones, marks, the BOM.
+_BREAKS = re.compile("[\n\t\u2028\u2029\u200b-\u200f\u2060\u061c\ufeff]")
+_BREAK_NAMES = {"\n": "\\n", "\t": "\\t"}
 CELL_LIMIT = 200   # characters of one recorded value in a listing's cell or a one-line report
 
 
@@ -53,7 +57,7 @@ def one_line(text: Any, limit: int | None = CELL_LIMIT) -> str:
         s = s[:limit]
     s = safe(s)
     if _BREAKS.search(s) is not None:
-        s = _BREAKS.sub(lambda m: _BREAK_NAMES[m.group()], s)
+        s = _BREAKS.sub(lambda m: _BREAK_NAMES.get(m.group()) or f"\\u{ord(m.group()):04x}", s)
     if limit is not None and (clipped or len(s) > limit):
         s = s[: limit - 1] + "…"
     return s

@@ -228,6 +228,18 @@ class CassetteApp(App[int]):
             summaries = list(index.summaries.values())
         self.post_message(IndexReady(index, summaries))
 
+    def _say_skipped(self, notes: list[str]) -> None:
+        """Folders and links the scan did not enter (unreadable, a path too long, a link leaving the tree)."""
+        if not notes:
+            return
+        from ..view import one_line
+
+        first = one_line(notes[0], None)
+        if len(first) > 200:
+            first = first[:100] + "…" + first[-100:]
+        more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+        self.notify(f"Not listed: {first}{more}", severity="warning", timeout=10, markup=False)
+
     def on_scan_progress(self, message: ScanProgress) -> None:
         self.query_one("#status", Static).update(f"indexing… {message.done} of {message.total} files read", layout=False)
 
@@ -244,6 +256,7 @@ class CassetteApp(App[int]):
         self.apply_filter()
         if not self.all_summaries:
             self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
+        self._say_skipped(message.index.stats.skipped)
         links_out = message.index.stats.links_out
         if self.watch_enabled and links_out:
             # watchfiles follows every folder link, with no option not to: one to / would

@@ -19,7 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import Summary, summary_sort_key
-from ..view import human_size, safe, short_test
+from ..view import human_size, one_line, short_test
 
 
 @dataclass(slots=True)
@@ -277,7 +277,7 @@ class RecordingList(ScrollView, can_focus=True):
         s = row.summary
         if s is None:
             # The label is a recorded test id: inert like every cell.
-            text.append("  " * row.depth + ("▾ " if row.depth == 0 else "• ") + safe(row.label).replace("\n", " ").replace("\t", " "), self.get_component_rich_style("recording-list--group"))
+            text.append("  " * row.depth + ("▾ " if row.depth == 0 else "• ") + one_line(row.label, None), self.get_component_rich_style("recording-list--group"))
             text.append(f"  {row.count}", self.get_component_rich_style("recording-list--dim"))
         else:
             widths = self._column_widths(width)
@@ -305,7 +305,7 @@ class RecordingList(ScrollView, can_focus=True):
             for col, ((value, style), w) in enumerate(zip(cells, widths, strict=True)):
                 if not w:
                     continue
-                value = safe(value).replace("\n", " ").replace("\t", " ")  # a raw tab would jump the terminal's cursor
+                value = one_line(value, None)  # one line, no raw tab (it would jump the cursor), no invisible character
                 if len(value) > w:
                     value = middle_ellipsis(value, w) if col == 2 else value[: max(0, w - 1)] + "…"
                 text.append(value.ljust(w) + " ", style)

@@ -264,3 +264,49 @@ def test_a_cache_dir_reaching_the_tree_through_a_bind_mount_is_never_written(tmp
         assert snapshot(root) == before
     finally:
         subprocess.run(["umount", "-l", str(mirror)], capture_output=True, timeout=30)
+
+
+def _write_cache(cf: Path, value: tuple) -> None:
+    import marshal
+    import zlib
+
+    payload = marshal.dumps(value)
+    cf.write_bytes(summary_cache.MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload)
+
+
+def test_a_cache_with_a_valid_checksum_but_wrong_types_is_rebuilt(browsed: Path, _private_cache: Path) -> None:
+    import marshal
+
+    root = browsed.resolve()
+    reference = Index(root, use_cache=False).scan().summaries
+    Index(root).scan()
+    cf = summary_cache.cache_file(root)
+    key, cached_root, listed, sizes, mtimes, columns, dirs, sqlite = marshal.loads(summary_cache._read_payload(cf))
+    n = len(sizes)
+    field = {f: i for i, f in enumerate(summary_cache._INDEX)}
+
+    def column(name: str, value: object) -> list:
+        out = list(columns)
+        out[field[name]] = [value] * n
+        return out
+
+    variants = {
+        "listed_at_ns a str": (key, cached_root, "x", sizes, mtimes, columns, dirs, sqlite),
+        "sizes as str": (key, cached_root, listed, ["1"] * n, mtimes, columns, dirs, sqlite),
+        "every column an int": (key, cached_root, listed, sizes, mtimes, [[1] * n for _ in columns], dirs, sqlite),
+        "model an int": (key, cached_root, listed, sizes, mtimes, column("model", 5), dirs, sqlite),
+        "tool_calls a tuple of ints": (key, cached_root, listed, sizes, mtimes, column("tool_calls", (1, 2)), dirs, sqlite),
+        "tool_calls a str": (key, cached_root, listed, sizes, mtimes, column("tool_calls", "abc"), dirs, sqlite),
+        "dirs listing an int": (key, cached_root, listed, sizes, mtimes, columns, {k: 5 for k in dirs}, sqlite),
+        "dirs names ints": (key, cached_root, listed, sizes, mtimes, columns, {k: (v[0], (1, 2), *v[2:]) for k, v in dirs.items()}, sqlite),
+        "sqlite rows wrong": (key, cached_root, listed, sizes, mtimes, columns, dirs, {k: (1, 2, [(1,) * 7]) for k in sqlite}),
+        "sqlite a list": (key, cached_root, listed, sizes, mtimes, columns, dirs, []),
+    }
+    env = dict(os.environ, CASSETTE_TUI_CACHE_DIR=str(_private_cache), NO_COLOR="1")
+    for what, value in variants.items():
+        _write_cache(cf, value)
+        assert Index(root).scan().summaries == reference, what
+        _write_cache(cf, value)
+        for args in (["ls", str(root)], ["stats", str(root)], ["ls", str(root), "model:gpt*", "--json"]):
+            p = run_cli(env, root.parent, *args)
+            assert p.returncode == 0 and b"Traceback" not in p.stderr, (what, args, p.stderr.decode()[-400:])

@@ -51,3 +51,23 @@ def test_open_and_display_every_hostile_recording(hostile_dir: Path, cases) -> N
     check_bundle(d._repr_mimebundle_(), "a diff")
     check_bundle(d.show(full=True)._repr_mimebundle_(), "a full diff")
     check_bundle(idx["injection.json"].show(full=True)._repr_mimebundle_(), "a full recording")
+
+
+def test_a_recording_re_recorded_under_another_test_id_after_open_still_displays(tmp_path: Path) -> None:
+    from .generate import chat, dump
+
+    rec = tmp_path / "tree" / "recordings"
+    rec.mkdir(parents=True)
+    for i, test in enumerate(("tests/t.py::test_a", "tests/t.py::test_a", "tests/t.py::test_abc", "tests/t.py::test_abc")):
+        (rec / f"{i}.json").write_bytes(dump(chat(content=f"turn {i}", test_id=test)))
+    idx = ct.open(rec.parent)
+    # Rewritten after ct.open: one test id no group has, one that is only a part of another test's id.
+    (rec / "0.json").write_bytes(dump(chat(content="renamed", test_id="tests/t.py::test_renamed")))
+    (rec / "1.json").write_bytes(dump(chat(content="renamed", test_id="test_ab")))
+    for ref in ("0", "1"):
+        r = idx[ref]
+        bundle = r._repr_mimebundle_()
+        check_bundle(bundle, ref)
+        assert "Test timeline" not in bundle["text/plain"], ref      # not test_abc's timeline
+        assert [t.id for t in r.turns()] == [r.id]                   # a timeline of its own
+    assert len(idx["2"].turns()) == 2

@@ -141,3 +141,53 @@ def test_a_ref_with_upper_case_letters_finds_its_recording(tmp_path: Path) -> No
         p = _cli("show", ref, "--dir", str(root.parent), "--json")
         assert p.returncode == 0, (ref, p.stderr)
         assert ('"mine"' if ref.lower().startswith("myrec") else '"hashed"') in p.stdout.decode(), ref
+
+
+# --- invisible and reordering characters ---------------------------------------------------
+
+LOOKALIKES = ("tests/t.py::test_admin", "tests/t.py::test_\u200badmin", "tests/t.py::test_\u202enimda\u202c", "tests/t.py::test_ad\u2066min\u2069", "tests/t.py::test_\ufeffadmin")
+REORDERING = ("\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069")
+INVISIBLE = ("\u200b", "\ufeff")
+
+
+def _lookalike_tree(tmp_path: Path) -> Path:
+    rec = tmp_path / "tree" / "recordings"
+    rec.mkdir(parents=True)
+    for i, test in enumerate(LOOKALIKES):
+        (rec / f"{i}.json").write_bytes(dump(chat(test_id=test, content=f"hello \u202eevil\u202c {i}")))
+    return rec.parent
+
+
+def test_bidi_and_zero_width_characters_are_visible_in_the_cli_and_notebook(tmp_path: Path) -> None:
+    import cassette_tui as ct
+
+    root = _lookalike_tree(tmp_path)
+    p = _cli("ls", str(root))
+    out = p.stdout.decode()
+    assert p.returncode == 0 and not any(c in out for c in REORDERING + INVISIBLE), out
+    assert "\\u200b" in out and "\\u202e" in out and "\\u2066" in out and "\\ufeff" in out
+    p = _cli("show", "1", "--dir", str(root))
+    assert not any(c in p.stdout.decode() for c in REORDERING), p.stdout.decode()[-500:]
+    for rec in ct.open(root):
+        bundle = rec._repr_mimebundle_()
+        for mime, text in bundle.items():
+            assert not any(c in text for c in REORDERING), (rec.id, mime)
+
+
+async def test_bidi_and_zero_width_characters_are_visible_in_the_tui_list(tmp_path: Path) -> None:
+    from cassette_tui.tui.app import CassetteApp
+    from cassette_tui.tui.recording_list import RecordingList
+    from cassette_tui.tui.testing import settle
+
+    root = _lookalike_tree(tmp_path)
+    app = CassetteApp(root, watch=False)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await settle(pilot)
+        for grouped in (False, True):
+            if grouped:
+                await pilot.press("t")
+                await settle(pilot)
+            lst = app.query_one(RecordingList)
+            drawn = "\n".join("".join(seg.text for seg in lst.render_line(y)) for y in range(lst.size.height))
+            assert not any(c in drawn for c in REORDERING + INVISIBLE), (grouped, drawn)
+            assert "\\u200b" in drawn and "\\u202e" in drawn, (grouped, drawn)

@@ -157,3 +157,58 @@ async def test_the_tui_does_not_watch_through_a_link_leaving_the_tree(tmp_path: 
         assert [s.path for s in app.all_summaries] == ["recordings/own.json"]
         assert not app.watching and not [w for w in app.workers if w.group == "watch"]
         assert any("Live reload is off: slash links to a folder outside" in str(n.message) for n in app._notifications)
+        assert any(str(n.message).startswith(f"Not listed: {root / 'slash'}: a symbolic link to a folder outside the tree") for n in app._notifications)
+
+
+def test_index_sqlite_columns_of_any_sqlite_type_are_read_as_text(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    rec = root / "recordings"
+    (rec / "responses").mkdir(parents=True)
+    con = sqlite3.connect(rec / "index.sqlite")
+    con.execute("CREATE TABLE recordings (request_hash TEXT PRIMARY KEY, response_file TEXT, endpoint TEXT, model TEXT, timestamp TEXT, is_streaming BOOLEAN)")
+    con.execute("INSERT INTO recordings VALUES (?, ?, ?, ?, ?, ?)", ("a" * 12, "gone.json", 5, b"\xffblob", 1.5, 1))
+    con.commit()
+    con.close()
+    (row,) = Index(root).scan().sqlite_rows
+    assert (row.endpoint, row.model, row.timestamp) == ("5", "\ufffdblob", "1.5")
+    for args in (["ls", str(root)], ["ls", str(root), "model:*blob", "endpoint:5"], ["stats", str(root)], ["verify", str(root)]):
+        p = subprocess.run([sys.executable, "-m", "cassette_tui", *args], capture_output=True, text=True, timeout=60)
+        assert p.returncode in (0, 1) and "Traceback" not in p.stderr, (args, p.stderr[-400:])
+
+
+def _deep_dir(root: Path, depth_chars: int) -> str:
+    """Folders nested past PATH_MAX below root (made relative to a descriptor), a recording at the bottom."""
+    fd = os.open(root, os.O_RDONLY)
+    rel = []
+    try:
+        while len("/".join(rel)) < depth_chars:
+            name = "d" * 200
+            os.mkdir(name, dir_fd=fd)
+            nfd = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+            rel.append(name)
+        out = os.open("deep.json", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, dump(chat(model="deep")))
+        os.close(out)
+    finally:
+        os.close(fd)
+    return "/".join(rel)
+
+
+def test_folders_not_listed_are_said_on_stderr(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "recordings").mkdir(parents=True)
+    (root / "recordings" / "own.json").write_bytes(dump(chat(model="own")))
+    _deep_dir(root / "recordings", 4200)
+    foreign = tmp_path / "foreign"
+    _outside_recording(foreign / "recordings" / "x.json")
+    os.symlink(foreign, root / "foreign")
+    for args in (["ls", str(root)], ["ls", str(root), "--json"], ["stats", str(root)], ["verify", str(root)]):
+        p = subprocess.run([sys.executable, "-m", "cassette_tui", *args], capture_output=True, text=True, timeout=60)
+        assert p.returncode in (0, 1) and "Traceback" not in p.stderr, (args, p.stderr[-500:])
+        notes = p.stderr.splitlines()
+        assert any("File name too long" in n for n in notes), (args, notes)
+        assert any("a symbolic link to a folder outside the tree" in n and "not followed" in n for n in notes), (args, notes)
+        assert all(n.startswith("cassette-tui: not listed: ") and len(n) < 400 for n in notes), notes
+    # (A best effort at cleanup: pytest's rmtree copes with the deep folders through descriptors.)
