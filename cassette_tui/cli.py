@@ -409,7 +409,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     console = make_console(soft_wrap=not sys.stdout.isatty())
     for v in verdicts:
-        if not (args.all or v.status != "ok" or v.duplicates or v.notes):
+        if not (args.all or v.status != "ok" or v.group or v.notes):
             continue
         # One line per file, one for its detail: a newline in a name or a test id must not forge a row.
         line = Text(f"{v.status:<15} ", STATUS_STYLES.get(v.status, "")) + Text(f"{v.algorithm or '-':<3} ") + Text(one_line(shown_path(shown, v.path), None))

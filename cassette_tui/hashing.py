@@ -153,16 +153,28 @@ def _sha(obj: Any) -> str:
 # -- id normalization ----------------------------------------------------------
 
 
-def _replace_all(value: Any, pairs: list[tuple[str, str]]) -> Any:
+MAX_ID_GROWTH = 8 * 1024 * 1024   # characters the id mapping may add to a whole recording
+
+
+class IdMappingTooLarge(ValueError):
+    """An id_normalization_mapping whose replacements feed each other grows the recording without bound."""
+
+
+def _replace_all(value: Any, pairs: list[tuple[str, str]], budget: list[int]) -> Any:
     if isinstance(value, str):
         for alias, original in pairs:
             if original in value:
+                grown = value.count(original) * (len(alias) - len(original))
+                if grown > 0:
+                    budget[0] -= grown     # counted before replacing: a chain of doublings stops here, not at 7 GB
+                    if budget[0] < 0:
+                        raise IdMappingTooLarge(f"id_normalization_mapping would grow the recording by more than {MAX_ID_GROWTH:,} characters")
                 value = value.replace(original, alias)
         return value
     if isinstance(value, dict):
-        return {_replace_all(k, pairs): _replace_all(v, pairs) for k, v in value.items()}
+        return {_replace_all(k, pairs, budget): _replace_all(v, pairs, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [_replace_all(v, pairs) for v in value]
+        return [_replace_all(v, pairs, budget) for v in value]
     return value
 
 
@@ -174,7 +186,9 @@ def apply_id_normalization(envelope: dict) -> dict:
     string by string (keys and values) gives the same result for any original
     free of JSON-escaped characters, and can never break the JSON.  Like the
     recorder, the returned copy has an empty mapping.  Anything odd (no mapping,
-    not a dict, non-string or empty originals) is left alone.
+    not a dict, non-string or empty originals) is left alone.  Replacements that would
+    add more than MAX_ID_GROWTH characters raise IdMappingTooLarge (no recorder could
+    have written such a file: every version's hash is then unknown).
     """
     if not isinstance(envelope, dict):
         return envelope
@@ -184,8 +198,9 @@ def apply_id_normalization(envelope: dict) -> dict:
     pairs = [(a, o) for a, o in mapping.items() if isinstance(a, str) and isinstance(o, str) and o]
     if not pairs:
         return envelope
+    budget = [MAX_ID_GROWTH]
     try:
-        out = {k: _replace_all(v, pairs) for k, v in envelope.items() if k != "id_normalization_mapping"}
+        out = {k: _replace_all(v, pairs, budget) for k, v in envelope.items() if k != "id_normalization_mapping"}
     except RecursionError:
         return envelope
     out["id_normalization_mapping"] = {}

@@ -39,6 +39,7 @@ from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_dig
 from .jsonio import gc_paused
 from .recording import Recording
 
+DUPLICATES_SHOWN = 20     # other files named per file (--json: `duplicates`, with `duplicate_count`)
 STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing")
 FAILING = frozenset({"stale", "mismatch", "unreadable"})   # make `verify` exit 1
 
@@ -61,8 +62,14 @@ class Verdict:
     endpoint: str | None = None
     model_digest: str | None = None    # models-<h>-<digest8>: the digest part, to tell model sets apart
     sibling: str | None = None         # stale: a live `ok` recording of the same test id
-    duplicates: tuple[str, ...] = ()   # other files holding the same normalized request
+    group: tuple[str, ...] = ()        # every file holding the same normalized request, this one too:
+                                       # one tuple shared by the whole group (100,000 copies stay linear)
     notes: tuple[str, ...] = ()        # cross-file findings (sqlite index, duplicates)
+
+    @property
+    def duplicates(self) -> tuple[str, ...]:
+        """The other files holding the same normalized request."""
+        return tuple(p for p in self.group if p != self.path)
 
     @property
     def safe_to_delete(self) -> bool:
@@ -83,7 +90,8 @@ class Verdict:
             "test_id": self.test_id,
             "safe_to_delete": self.safe_to_delete,
             "sibling": self.sibling,
-            "duplicates": list(self.duplicates),
+            "duplicates": [p for p in self.group[: DUPLICATES_SHOWN + 1] if p != self.path][:DUPLICATES_SHOWN],
+            "duplicate_count": max(len(self.group) - 1, 0),
         }
 
     @property
@@ -94,8 +102,10 @@ class Verdict:
                 parts.append(f"safe to delete: the same test id has a live recording, {self.sibling}")
             elif self.test_id:
                 parts.append("no live recording of the same test id: re-record before deleting")
-        if self.duplicates:
-            parts.append("same request as " + ", ".join(self.duplicates))
+        if self.group:
+            others = [p for p in self.group[: DUPLICATES_SHOWN + 1] if p != self.path][:DUPLICATES_SHOWN]
+            more = len(self.group) - 1 - len(others)
+            parts.append("same request as " + ", ".join(others) + (f" and {more} more" if more > 0 else ""))
         parts.extend(self.notes)
         return "; ".join(parts)
 
@@ -345,7 +355,7 @@ def cross_check(verdicts: dict[str, Verdict], sqlite_rows: Iterable[Any] = (), r
     live_by_test: dict[str, list[Verdict]] = {}
     by_request: dict[tuple[str, str | None], list[Verdict]] = {}
     for v in report.verdicts.values():
-        v.sibling, v.duplicates, v.notes = None, (), ()
+        v.sibling, v.group, v.notes = None, (), ()
         if v.status == "ok" and v.test_id:
             live_by_test.setdefault(v.test_id, []).append(v)
         if v.expected and v.status in ("ok", "stale", "mismatch"):
@@ -358,10 +368,10 @@ def cross_check(verdicts: dict[str, Verdict], sqlite_rows: Iterable[Any] = (), r
             v.sibling = (twin or live[0]).path
     for (expected, _digest), group in by_request.items():
         if len(group) > 1:
-            paths = [g.path for g in group]
-            report.duplicates.append(DuplicateGroup(expected, paths))
+            paths = tuple(g.path for g in group)
+            report.duplicates.append(DuplicateGroup(expected, list(paths)))
             for g in group:
-                g.duplicates = tuple(p for p in paths if p != g.path)
+                g.group = paths
     _check_sqlite(report, list(sqlite_rows), root)
     return report
 

@@ -210,7 +210,7 @@ def test_verify_index_statuses_siblings_duplicates(tmp_path: Path) -> None:
     assert (s["files"], s["stale_safe_to_delete"], s["stale_by_version"], s["duplicate_groups"], s["duplicate_files"], s["failing"]) == (7, 1, {"v2": 2}, 1, 2, True)
     assert report.safe_to_delete == [paths["stale"]]
     j = report.verdicts[paths["stale"]].to_json()
-    assert list(j) == ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates"]
+    assert list(j) == ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates", "duplicate_count"]
 
 
 def test_cross_check_again_after_one_file_changes(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from .miss import test_parts
 
 # In the order the main cause is picked.
 CAUSE_ORDER = (
-    "found", "wrong-folder", "hash-algorithm", "same-request",
+    "ambiguous", "found", "wrong-folder", "hash-algorithm", "same-request",
     "endpoint", "model", "test-id", "history", "content-shape", "tool", "prompt", "tool-arguments",
     "default", "parameter", "volatile", "other", "no-candidate", "unknown-live",
 )
@@ -34,6 +34,7 @@ CAUSES = CAUSE_ORDER
 MEANINGLESS = frozenset({"volatile"})      # differences that change on every run: never what a user changed
 
 CAUSE_WORDS = {
+    "ambiguous": "an ambiguous hash prefix",
     "found": "now recorded", "wrong-folder": "in another folder", "hash-algorithm": "the hash algorithm",
     "same-request": "the same request elsewhere", "test-id": "the test id", "tool": "a tool", "prompt": "the prompt",
     "tool-arguments": "the model's earlier answer (non-deterministic)", "history": "the number of messages",
@@ -43,6 +44,7 @@ CAUSE_WORDS = {
 
 # What to do about each cause. {test} is the test id's short form, {nearest} the nearest recording.
 ADVICE = {
+    "ambiguous": "give the whole hash (or the log lines of the miss)",
     "found": "re-run: the recording is there now (was it committed with the run that failed?)",
     "wrong-folder": "move the file into the folder replay searches (the test's own recordings/), or re-record",
     "hash-algorithm": "re-record the test: the recorder now names this request differently (or rename the file to today's hash)",

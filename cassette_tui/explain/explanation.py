@@ -171,7 +171,9 @@ def _causes(ex: Explanation) -> list[Cause]:
     miss = ex.miss
     out: list[Cause] = []
     looked_folders = {lk.folder for lk in ex.looked if lk.exists}
-    if ex.found:
+    if len(ex.found) > 1 and miss.hash and len(miss.hash) < 64:
+        out.append(Cause("ambiguous", f"the hash prefix {miss.hash} names {len(ex.found)} files (e.g. {ex.found[0]}): give more of the hash"))
+    elif ex.found:
         inside = [p for p in ex.found if (posixpath.dirname(p) or ".") in looked_folders]
         if inside and miss.variant != "recording":
             out.append(Cause("found", f"a recording named by this hash is now where replay looks ({inside[0]}): the failing run predates it, or it was not committed"))

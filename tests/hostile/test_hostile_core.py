@@ -268,3 +268,27 @@ def test_build_is_deterministic(tmp_path: Path) -> None:
             assert p.read_bytes() == q.read_bytes(), p.name
     for p in (a, b):
         os.chmod(p / "no-read.json", 0o644)
+
+
+def test_an_id_mapping_that_feeds_itself_stays_bounded(tmp_path: Path) -> None:
+    """Each pair doubles what the one before left (<0> -> <1><1>, <1> -> <2><2> ...): 40 pairs over a
+    10 KB recording were past 7 GB. Now the growth is counted before each replace and stops at 8 MB."""
+    import json
+    import time
+
+    from cassette_tui.hashing import request_hashes
+    from cassette_tui.recording import Recording
+    from cassette_tui.verify import verify_file
+
+    data = json.loads((DEMO / "responses" / "recordings" / "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96.json").read_text())
+    data["request"]["body"]["messages"][0]["content"] = "<0>" * 3_000
+    data["id_normalization_mapping"] = {f"<{k + 1}><{k + 1}>": f"<{k}>" for k in range(40)}   # alias: original
+    path = tmp_path / ("e" * 64 + ".json")
+    path.write_text(json.dumps(data))
+    t = time.perf_counter()
+    rec = Recording.load(path)
+    assert not rec.problem and rec.model == "gpt-4o"          # read, the mapping left unapplied
+    assert set(request_hashes(data).values()) == {None}       # no recorder could have written it: no version's hash
+    v = verify_file(path)
+    assert v.status in ("mismatch", "unverifiable"), v
+    assert time.perf_counter() - t < 30

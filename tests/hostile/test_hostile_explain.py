@@ -55,3 +55,17 @@ def test_a_test_id_that_climbs_out_names_no_folder(tmp_path: Path) -> None:
         lookups = replay_lookups(miss_from_hash(HASH, tid), root)
         assert all(not lk.exists and not lk.found for lk in lookups if lk.role == "test folder"), tid
     assert map_into(root, "../recordings") is None
+
+
+def test_a_hash_prefix_naming_many_files_is_ambiguous(tmp_path: Path) -> None:
+    root = tmp_path / "tree" / "recordings"
+    root.mkdir(parents=True)
+    data = (DEMO / "responses" / "recordings" / "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96.json").read_text()
+    for k in range(300):
+        (root / f"abcd{k:060x}.json").write_text(data)
+    env = {**os.environ, "NO_COLOR": "1", "CASSETTE_TUI_CACHE_DIR": str(tmp_path / "cache")}
+    p = subprocess.run([sys.executable, "-m", "cassette_tui", "explain", "abcd0000", "--dir", str(tmp_path / "tree"), "--json"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    (row,) = [json.loads(line) for line in p.stdout.splitlines()]
+    assert row["causes"][0]["code"] == "ambiguous"
+    assert row["verdict"].startswith("the hash prefix abcd0000 names 300 files")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -191,3 +192,24 @@ async def test_bidi_and_zero_width_characters_are_visible_in_the_tui_list(tmp_pa
             drawn = "\n".join("".join(seg.text for seg in lst.render_line(y)) for y in range(lst.size.height))
             assert not any(c in drawn for c in REORDERING + INVISIBLE), (grouped, drawn)
             assert "\\u200b" in drawn and "\\u202e" in drawn, (grouped, drawn)
+
+
+def test_a_request_recorded_many_times_stays_linear(tmp_path: Path) -> None:
+    """1,500 files of one request: each used to carry the list of all the others (quadratic memory,
+    and `verify --json` wrote 1,500 x 1,499 paths). Now one shared group, at most 20 named per file."""
+    root = tmp_path / "dups" / "recordings"
+    root.mkdir(parents=True)
+    rec = {"test_id": None, "request": {"method": "POST", "url": "http://localhost:11434/v1/v1/embeddings", "headers": {},
+                                        "body": {"model": "m", "input": ["x"]}, "endpoint": "/v1/embeddings", "model": "m"},
+           "response": {"body": {"__type__": "x", "__data__": {}}, "is_streaming": False}}
+    text = json.dumps(rec)
+    for k in range(1500):
+        (root / f"{k:064x}.json").write_text(text)
+    p = _cli("verify", str(root), "--json")
+    assert p.returncode == 1, p.stderr            # the names are no hash of the content: mismatch
+    rows = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    assert len(rows) == 1500
+    assert all(r["duplicate_count"] == 1499 and len(r["duplicates"]) == 20 for r in rows)
+    assert len(p.stdout) < 1500 * 10_000           # 20 paths named twice per line, not 1,499 (over 300 MB here)
+    summary = _cli("verify", str(root))
+    assert "duplicates: 1 requests are recorded more than once (1500 files)" in summary.stdout.decode()
