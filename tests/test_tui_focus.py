@@ -95,3 +95,37 @@ async def test_modes_show_in_the_status_bar_at_every_width(demo_copy: Path, size
         visible = text[: status.size.width]
         assert "following newest" in visible, (size, text)
         assert "1 marked" in visible or size[0] < 100, (size, text)
+
+
+async def test_a_slow_diff_never_holds_the_app_and_esc_closes_it(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two huge recordings take seconds to compare. Here the comparison is made slow on purpose (a
+    stand-in for the size: the real function, delayed), and the app must answer Esc at once."""
+    import threading
+    import time
+
+    from cassette_tui.tui import diff_screen
+
+    release = threading.Event()
+    real = diff_screen.diff_lines
+
+    def slow(*args, **kwargs):
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(diff_screen, "diff_lines", slow)
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        lst = app.query_one(RecordingList)
+        paths = [r.summary.path for r in lst.rows if r.summary is not None][:2]
+        app.push_screen(diff_screen.DiffScreen(app.index, *paths))
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, diff_screen.DiffScreen)
+        assert "Comparing…" in app.screen.query_one("#diff-view").plain_text()
+        t = time.perf_counter()
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, diff_screen.DiffScreen)
+        assert time.perf_counter() - t < 2
+        release.set()
+        await settle(pilot)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from ..diff import describe_value, diff_recordings
 from ..index import Index
@@ -87,8 +90,24 @@ class DiffScreen(ModalScreen[None]):
         title = self.query_one("#diff-title", Static)
         title.update(Text(f"diff {safe(self.paths[0])}  ↔  {safe(self.paths[1])}   (n: {'hide' if self.include_noise else 'show'} ids and timestamps, esc: close)"))
         view = self.query_one(LinesView)
-        view.set_lines(diff_lines(self.index, *self.paths, include_noise=self.include_noise, pair=self.pair))
+        view.set_lines([Text("Comparing… (esc closes)", "dim")])
         view.focus()
+        self.compare(self.include_noise)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def compare(self, include_noise: bool) -> None:
+        """Off the UI thread: two large recordings take seconds to compare, and Esc must close at once."""
+        try:
+            lines: list[Any] = diff_lines(self.index, *self.paths, include_noise=include_noise, pair=self.pair)
+        except Exception as exc:  # noqa: BLE001 - a recording that cannot be compared must not take the app down
+            lines = [Text(f"Could not compare: {type(exc).__name__}: {safe(str(exc))}", "red")]
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._show, lines, include_noise)
+
+    def _show(self, lines: list[Any], include_noise: bool) -> None:
+        if self.is_attached and include_noise == self.include_noise:
+            self.query_one(LinesView).set_lines(lines)
 
     def action_toggle_noise(self) -> None:
         self.include_noise = not self.include_noise
