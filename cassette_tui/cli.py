@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .completion import DIR_OR_QUERY, FILE, QUERY, REF, SHELLS, mark
+from .completion import script as completion_script
 from .index import Index, RefError
 from .jsonio import dumps_line
 from .model import Summary, summary_sort_key
@@ -584,11 +586,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"cassette-tui {__version__}")
+    parser.add_argument("--completion", metavar="SHELL", choices=SHELLS,
+                        help="print the shell completion script for bash, zsh or fish (e.g. eval \"$(cassette-tui --completion bash)\")")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ls", help="list recordings, optionally filtered by a query")
-    p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)")
-    p.add_argument("query", nargs="*", metavar="QUERY", help="query terms, e.g. model:gpt-4o stream:yes has:tools")
+    mark(p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)"), DIR_OR_QUERY)
+    mark(p.add_argument("query", nargs="*", metavar="QUERY", help="query terms, e.g. model:gpt-4o stream:yes has:tools"), QUERY)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--sort", choices=SORT_KEYS, default="path")
     p.add_argument("--reverse", action="store_true")
@@ -597,7 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("show", help="show one recording: conversation, reassembled response, anomalies")
-    p.add_argument("ref", metavar="REF", help="a path, '-' for a recording on standard input, or a unique id prefix within --dir")
+    mark(p.add_argument("ref", metavar="REF", help="a path, '-' for a recording on standard input, or a unique id prefix within --dir"), REF)
     p.add_argument("--dir", default=None, help="directory to search for REF (default: the current directory)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--stream", action="store_true", help="also list what every chunk added")
@@ -605,16 +609,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("stats", help="counts by kind, endpoint, provider, model and test file")
-    p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)")
-    p.add_argument("query", nargs="*", metavar="QUERY")
+    mark(p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)"), DIR_OR_QUERY)
+    mark(p.add_argument("query", nargs="*", metavar="QUERY"), QUERY)
     p.add_argument("--json", action="store_true")
     p.add_argument("--top", type=int, default=15, help="rows per table")
     p.add_argument("--no-cache", action="store_true")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("verify", help="check each recording's name against its content's request hash (exit 1 on stale, mismatch, unreadable)")
-    p.add_argument("paths", metavar="PATH", nargs="*",
-                   help="a recordings DIR (default: the recordings under the current directory), or recording files (e.g. the staged ones)")
+    mark(p.add_argument("paths", metavar="PATH", nargs="*",
+                   help="a recordings DIR (default: the recordings under the current directory), or recording files (e.g. the staged ones)"), FILE)
     p.add_argument("--json", action="store_true", help="one object per file: path, status, algorithm, expected, detail ...")
     p.add_argument("--format", choices=("text", "json", "github"), default="text",
                    help="github: an ::error annotation per failing file, for a GitHub Actions step")
@@ -627,8 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="why replay missed: from a CI log, a hash, or freshly recorded files",
         epilog="Several misses (a CI log, several files, a folder) are grouped by cause, one line per test.",
     )
-    p.add_argument("input", metavar="INPUT", nargs="+",
-                   help="a log file ('-' for standard input), a request hash, a recording written by record-if-missing, or a folder of them")
+    mark(p.add_argument("input", metavar="INPUT", nargs="+",
+                   help="a log file ('-' for standard input), a request hash, a recording written by record-if-missing, or a folder of them"), FILE)
     p.add_argument("--dir", default=None, help="the recordings to search (default: the recordings under the current directory)")
     p.add_argument("--test", default=None, metavar="TEST_ID", help="the test that missed, when the input does not say (a bare hash)")
     p.add_argument("--json", action="store_true", help="one object per miss")
@@ -643,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare two recordings, or the recordings changed since a git revision",
         epilog="Exit status for A B: 0 the same, 1 different, 2 an error (as diff(1)).",
     )
-    p.add_argument("refs", nargs="*", metavar="A B | DIR", help="two recordings (paths or ids); with --git, the folder to compare (default: .)")
+    mark(p.add_argument("refs", nargs="*", metavar="A B | DIR", help="two recordings (paths or ids); with --git, the folder to compare (default: .)"), REF)
     p.add_argument("--git", metavar="REV", default=None, help="compare the working tree with REV (added, removed, changed, re-recorded)")
     p.add_argument("--dir", default=None, help="directory to search for ids (default: the current directory)")
     p.add_argument("--all", action="store_true", help="also compare ids, timestamps and other run-to-run noise")
@@ -659,6 +663,10 @@ def main(argv: list[str] | None = None) -> int:
         if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
             return tui_main(argv)
         parser = build_parser()
+        if argv[:1] == ["--completion"]:
+            args = parser.parse_args(argv[:2])
+            sys.stdout.write(completion_script(parser, args.completion))
+            return 0
         args, extra = parser.parse_known_args(query_args(argv))
         if extra:
             # Query terms after an option (`ls DIR --json model:x`) are left over by argparse.
