@@ -31,6 +31,21 @@ _BOOT = (
 )
 
 
+# argv[1]: the package's parent folder; argv[2]: the tree. Verdicts come back as marshal on stdout.
+_VERIFY_BOOT = (
+    "import sys\n"
+    "p = sys.argv[1]\n"
+    "if p not in sys.path: sys.path.insert(0, p)\n"
+    "from cassette_tui.verify import write_tree_verdicts\n"
+    "raise SystemExit(write_tree_verdicts(sys.argv[2], sys.stdout.buffer))\n"
+)
+
+
+def verify_command(root: str) -> list[str]:
+    """argv that verifies the tree at `root` (absolute) in an isolated interpreter (verify.read_tree_verdicts reads its output)."""
+    return [sys.executable, "-I", "-B", "-c", _VERIFY_BOOT, PACKAGE_PARENT, root]
+
+
 def cli_command(*args: str) -> list[str]:
     """argv that runs `cassette-tui ARGS...` in an isolated interpreter (paths in ARGS must be absolute)."""
     return [sys.executable, "-I", "-B", "-c", _BOOT, PACKAGE_PARENT, *args]

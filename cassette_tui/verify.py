@@ -262,6 +262,43 @@ class VerifyReport:
         return out
 
 
+# --- verify in another process (the TUI's background pass) ---------------------------------
+
+_SHIPPED = ("sibling", "group", "notes")   # the cross-file findings, shipped with each verdict's own fields
+
+
+def write_tree_verdicts(root: str, out: Any) -> int:
+    """Index and verify the tree at `root`, writing every verdict (typed fields, marshal) to `out`.
+
+    The child process's side: hashing a whole tree is CPU-bound Python, and in the UI's
+    process it would hold the GIL that keystrokes need.
+    """
+    import marshal
+
+    from .index import Index
+
+    report = verify_index(Index(root).scan())
+    out.write(marshal.dumps([(_own_fields(v), tuple(getattr(v, f) for f in _SHIPPED)) for v in report.verdicts.values()]))
+    out.flush()
+    return 0
+
+
+def read_tree_verdicts(data: bytes) -> dict[str, Verdict]:
+    """The parent's side: Verdicts by relative path, from `write_tree_verdicts`' output (empty when damaged)."""
+    import marshal
+
+    try:
+        rows = marshal.loads(data)
+        out = {}
+        for own, shipped in rows:
+            v = Verdict(*own)
+            v.sibling, v.group, v.notes = shipped
+            out[v.path] = v
+        return out
+    except (ValueError, TypeError, EOFError):
+        return {}
+
+
 def _by_version(verdicts: Iterable[Verdict]) -> dict[str, int]:
     out: dict[str, int] = {}
     for v in verdicts:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from ..index import Change, Index
@@ -21,7 +20,11 @@ from ..query import Query, QueryError, parse
 from .commands import CassetteCommands
 from .detail import DetailContent, DetailPane, build_detail
 from .idle_gc import CHECK_S, IdleCollector
+from .messages import DetailReady, IndexChanged, IndexFailed, IndexReady, ScanProgress, VerifyDone
 from .recording_list import RecordingList
+
+if TYPE_CHECKING:
+    from ..verify import Verdict
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
 WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
@@ -30,45 +33,6 @@ DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the 
 QUERY_ERROR_DELAY = 0.5  # seconds of no typing before a malformed query is called out ("model:" is unfinished, not wrong)
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
 VERIFY_AFTER_FIRST_PAINT = 0.3  # seconds after the list first shows before the verify pass starts
-
-
-class IndexReady(Message):
-    def __init__(self, index: Index, summaries: list[Summary]) -> None:
-        super().__init__()
-        self.index = index
-        self.summaries = summaries
-
-
-class IndexFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
-
-
-class IndexChanged(Message):
-    def __init__(self, changes: list[Change], summaries: list[Summary]) -> None:
-        super().__init__()
-        self.changes = changes
-        self.summaries = summaries
-
-
-class DetailReady(Message):
-    def __init__(self, content: DetailContent) -> None:
-        super().__init__()
-        self.content = content
-
-
-class VerifyDone(Message):
-    def __init__(self, verdicts: dict) -> None:
-        super().__init__()
-        self.verdicts = verdicts   # path -> verdict (status, algorithm, expected, full_detail)
-
-
-class ScanProgress(Message):
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
 
 
 class CassetteApp(App[int]):
@@ -132,7 +96,7 @@ class CassetteApp(App[int]):
         self.all_summaries: list[Summary] = []
         self.shown: list[Summary] = []
         self.query_text = query
-        self.query: Query = parse(query)   # the CLI checked it: `cassette-tui DIR QUERY` opens filtered
+        self.active_query: Query = parse(query)   # (not `query`: that is DOMNode.query) the CLI checked it: `cassette-tui DIR QUERY` opens filtered
         self.grouped = False
         self.sort = "path"
         self.reverse = False
@@ -385,15 +349,14 @@ class CassetteApp(App[int]):
         if verdicts is not None:
             self.post_message(VerifyDone(verdicts))
 
-    async def _verify_in_child(self) -> dict | None:
-        from types import SimpleNamespace
-
-        from ..child import cli_command, safe_cwd
+    async def _verify_in_child(self) -> dict[str, Verdict] | None:
+        from ..child import safe_cwd, verify_command
+        from ..verify import read_tree_verdicts
 
         # Isolated, outside the tree, the tree by absolute path: see child.py for why.
         try:
             proc = await asyncio.create_subprocess_exec(
-                *cli_command("verify", str(self.root), "--json"),
+                *verify_command(str(self.root)),
                 cwd=safe_cwd(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
             )
         except (OSError, ValueError):
@@ -405,20 +368,11 @@ class CassetteApp(App[int]):
                 proc.kill()
                 await proc.wait()
             raise
-        if proc.returncode not in (0, 1):  # 1 only says something is stale
+        if proc.returncode != 0:
             return None
-        prefix = os.path.join(str(self.root), "")  # the child prints ROOT/rel; the rows are keyed by rel
-        verdicts = {}
-        for line in out.splitlines():
-            try:
-                d = _json_line(line)
-                path = d["path"]
-                verdicts[path[len(prefix):] if path.startswith(prefix) else path] = SimpleNamespace(status=d["status"], algorithm=d.get("algorithm"), expected=d.get("expected"), full_detail=d.get("detail") or "")
-            except (ValueError, KeyError, TypeError):
-                continue  # one odd line must not lose the rest
-        return verdicts
+        return read_tree_verdicts(out) or None
 
-    def _verify_in_thread(self) -> dict | None:
+    def _verify_in_thread(self) -> dict[str, Verdict] | None:
         from types import SimpleNamespace
 
         from ..verify import verify_index
@@ -455,7 +409,7 @@ class CassetteApp(App[int]):
     def on_filter_changed(self, value: str) -> None:
         self._cancel_query_error()
         try:
-            self.query = parse(value)
+            self.active_query = parse(value)
         except QueryError as exc:
             # Keep the last good result; say where and why once typing pauses. Typed
             # through, "has:" is only unfinished, and a line that comes and goes at
@@ -498,7 +452,7 @@ class CassetteApp(App[int]):
         self._flush_detail()
 
     def apply_filter(self, keep: str | None = None) -> None:
-        query = self.query
+        query = self.active_query
         self.shown = [s for s in self.all_summaries if query.matches(s)] if not query.empty else list(self.all_summaries)
         lst = self.query_one(RecordingList)
         lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep)
@@ -578,7 +532,7 @@ class CassetteApp(App[int]):
         lst = self.query_one(RecordingList)
         if lst.index_of(path) is None and self.query_text:
             self.query_one("#filter", Input).value = ""
-            self.query, self.query_text = parse(""), ""
+            self.active_query, self.query_text = parse(""), ""
             self.apply_filter()
         idx = lst.index_of(path)
         if idx is None:
@@ -716,16 +670,3 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def _json_line(line: bytes) -> object:
-    """One line of the verify child's output. A file name that is not UTF-8 comes as a lone
-    surrogate escape (`\\udcff`), which orjson refuses and the json module reads."""
-    import orjson
-
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        import json
-
-        return json.loads(line)
