@@ -129,3 +129,45 @@ async def test_a_slow_diff_never_holds_the_app_and_esc_closes_it(demo_copy: Path
         assert time.perf_counter() - t < 2
         release.set()
         await settle(pilot)
+
+
+def test_the_test_source_is_found_by_reading_not_importing(tmp_path: Path) -> None:
+    from cassette_tui.sources import editor_command, test_source
+
+    root = tmp_path / "tests" / "integration"
+    (root / "responses").mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (root / "responses" / "test_tools.py").write_text(
+        f"open({str(marker)!r}, 'w')\n\nimport pytest\n\n\ndef test_a(x):\n    pass\n\n\nclass TestB:\n    async def test_c(self):\n        pass\n"
+    )
+    assert test_source(root, "tests/integration/responses/test_tools.py::test_a[txt=openai/gpt-4o]") == (root / "responses" / "test_tools.py", 6)
+    assert test_source(root, "tests/integration/responses/test_tools.py::TestB::test_c") == (root / "responses" / "test_tools.py", 11)
+    assert test_source(root, "tests/integration/responses/test_gone.py::test_a") is None
+    assert test_source(root, "../../etc/test_x.py::t") is None
+    assert not marker.exists()
+    assert editor_command("f.py", 6, {"EDITOR": "vim"}) == ["vim", "+6", "f.py"]
+    assert editor_command("f.py", 6, {"VISUAL": "code --wait", "EDITOR": "vim"}) == ["code", "--wait", "-g", "f.py:6"]
+    assert editor_command("r.json", None, {}) == ["less", "r.json"]
+
+
+async def test_editor_keys_name_what_they_would_run(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pilot's terminal cannot be handed over (headless): the app says the command instead of failing."""
+    monkeypatch.setenv("EDITOR", "nano")
+    monkeypatch.delenv("VISUAL", raising=False)
+    test_file = demo_copy / "responses" / "test_tool_responses.py"
+    test_file.write_text("\n\ndef test_response_streaming_multi_turn_tool_execution(x):\n    pass\n")
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        lst = app.query_one(RecordingList)
+        lst.cursor = lst.index_of(f"responses/recordings/{GPT4O}.json")
+        await settle(pilot)
+        seen: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **kw: seen.append(str(message)))
+        await pilot.press("T")
+        await pilot.press("E")
+        await pilot.press("Y")
+        await settle(pilot)
+        assert seen[0] == f"This terminal cannot be handed over; run: nano +3 {test_file}"
+        assert seen[1] == f"This terminal cannot be handed over; run: nano {demo_copy.resolve() / 'responses' / 'recordings' / (GPT4O + '.json')}"
+        assert seen[2].startswith("Sent to the clipboard (OSC 52): aadc06753bab ")

@@ -55,6 +55,9 @@ class CassetteApp(App[int]):
         Binding("d", "diff", "Diff", id="diff"),
         Binding("F", "toggle_follow", "Follow", id="follow"),
         Binding("y", "copy", "Copy", id="copy"),
+        Binding("Y", "copy_path", "Copy the path and id", show=False, id="copy-path"),
+        Binding("E", "edit_recording", "Open the recording in $EDITOR", show=False, id="edit"),
+        Binding("T", "edit_test", "Open the test's source at its function", show=False, id="edit-test"),
         Binding("z", "cycle_layout", "Layout", id="layout"),
         Binding("e", "explain", "Explain", id="explain"),
         Binding("r", "git_review", "Git review", id="git-review"),
@@ -598,6 +601,51 @@ class CassetteApp(App[int]):
         from .diff_screen import DiffScreen
 
         self.push_screen(DiffScreen(self.index, marked[0], marked[1]))
+
+    def _current(self) -> Summary | None:
+        lst = self.query_one(RecordingList)
+        return next((s for s in self.shown if s.path == lst.current_path), None) if lst.current_path else None
+
+    def action_copy_path(self) -> None:
+        s = self._current()
+        if s is None:
+            self.notify("No recording selected", severity="warning")
+            return
+        text = f"{s.id[:12]} {self.root / s.path}"
+        self.copy_to_clipboard(text)
+        self.notify(f"Sent to the clipboard (OSC 52): {_escape(text)}", timeout=4)
+
+    def action_edit_recording(self) -> None:
+        s = self._current()
+        if s is not None:
+            self._open_in_editor(self.root / s.path, None)
+
+    def action_edit_test(self) -> None:
+        from ..sources import test_source
+
+        s = self._current()
+        where = test_source(self.root, s.test_id) if s is not None else None
+        if where is None:
+            self.notify("The test's source is not under this folder" if s is not None and s.test_id else "No test id", severity="warning")
+            return
+        self._open_in_editor(*where)
+
+    def _open_in_editor(self, path: Path, line: int | None) -> None:
+        """The terminal is handed to $VISUAL / $EDITOR (else less) until it exits."""
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        from ..sources import editor_command
+
+        cmd = editor_command(path, line)
+        try:
+            with self.suspend():
+                subprocess.run(cmd, check=False)
+        except SuspendNotSupported:
+            self.notify(f"This terminal cannot be handed over; run: {_escape(' '.join(cmd))}", severity="warning", timeout=8)
+        except OSError as exc:
+            self.notify(f"Could not start {_escape(cmd[0])}: {_escape(exc.strerror or str(exc))}", severity="error")
 
     def action_copy(self) -> None:
         detail = self.query_one(DetailPane)
