@@ -350,6 +350,7 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
                 v = Verdict(*hit[2])
                 hashes = dict(zip(VERSIONS, hit[3], strict=True)) if hit[3] is not None else None
                 fp = hit[4]
+                kept[s.path] = hit       # the row as it was read: nothing to rebuild
             else:
                 rec = Recording.load(os.path.join(root, s.path))
                 objects = None if rec.problem else hashed_objects(rec.data)     # one normalization for both
@@ -357,8 +358,8 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
                 fp = None if objects is None else fingerprint_object(without_test_id(objects[NEWEST]))
                 v = verify_recording(rec, s.path, hashes)
                 out.hashed += 1
-            if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
-                kept[s.path] = (*stamp, _own_fields(v), tuple(hashes[x] for x in VERSIONS) if hashes is not None else None, fp)
+                if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
+                    kept[s.path] = (*stamp, _own_fields(v), tuple(hashes[x] for x in VERSIONS) if hashes is not None else None, fp)
             out.verdicts[s.path] = v
             if hashes is not None:
                 out.hashes[s.path] = hashes

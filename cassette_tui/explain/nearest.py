@@ -26,7 +26,7 @@ from typing import Any
 
 from ..diff import MISSING, Change, structural_diff
 from ..fingerprint import fingerprint
-from ..hashing import VERSIONS, hash_object, name_hash
+from ..hashing import VERSIONS, hash_object
 from ..recording import Recording
 from ..verify import Verdict, file_verdicts, verify_recording
 from .causes import MEANINGLESS, classify_change
@@ -82,30 +82,29 @@ class HashTable:
 
     def __init__(self, index: Any):
         self.index = index
-        self._by_hash: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
+        self._by_hash: dict[str, list[str]] | None = None
+        self._hashes: dict[str, dict[str, str | None]] = {}
         self._by_content: dict[str, list[str]] = {}
         self.fingerprints: dict[str, tuple[str | None, tuple[int, ...]]] = {}
         self.verdicts: dict[str, Verdict] = {}
         self._catalog: Catalog | None = None
 
-    def _build(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-        table: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    def _build(self) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
         own = file_verdicts(self.index)   # from the cache, but for files changed since
         self.fingerprints = own.fingerprints
         for path, (content, _) in own.fingerprints.items():
             if content:
                 self._by_content.setdefault(content, []).append(path)
+        self.verdicts = own.verdicts
+        self._hashes = own.hashes
         for path, hashes in own.hashes.items():
-            self.verdicts[path] = own.verdicts[path]
-            by_hash: dict[str, list[str]] = {}
-            for v in VERSIONS:
-                if hashes[v]:
-                    by_hash.setdefault(hashes[v], []).append(v)  # type: ignore[arg-type]
-            for h, versions in by_hash.items():
-                table.setdefault(h, []).append((path, tuple(versions)))
+            for h in set(hashes.values()):     # most versions share a hash: each distinct one once
+                if h:
+                    table.setdefault(h, []).append(path)
         return table
 
-    def _ensure(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    def _ensure(self) -> dict[str, list[str]]:
         if self._by_hash is None:
             self._by_hash = self._build()
         return self._by_hash
@@ -113,9 +112,8 @@ class HashTable:
     def holders(self, h: str) -> list[tuple[str, tuple[str, ...]]]:
         """(path, versions) of files whose request hashes to `h` under those versions (`h` may be a prefix)."""
         table = self._ensure()
-        if len(h) == 64:
-            return table.get(h, [])
-        return [x for k, xs in table.items() if k.startswith(h) for x in xs]
+        keys = [h] if len(h) == 64 else [k for k in table if k.startswith(h)]
+        return [(path, tuple(v for v in VERSIONS if self._hashes[path][v] == k)) for k in keys for path in table.get(k, [])]
 
     def same_content(self, content: str | None) -> list[str]:
         """Files holding this request (content digest) under any test id."""
@@ -158,20 +156,22 @@ class Catalog:
         self.sketch_len: list[int] = []
         self.by_name: dict[str, list[str]] = {}
         self.position: dict[str, int] = {}
+        endpoint_keys: dict[str | None, str] = {}     # a tree holds a few dozen endpoints: each worked out once
+        by = self.by
         for s in index.summaries.values():
-            nh = name_hash(s.path)
-            if nh is not None and not s.problem:
-                self.by_name.setdefault(nh[0], []).append(s.path)
             if s.problem:
                 continue
+            self.by_name.setdefault(_name_key(s.path), []).append(s.path)
             i = self.position[s.path] = len(self.entries)
             tool = s.kind == "tool"
             self.entries.append(_Entry(s.path, s.test_id, s.endpoint, s.model, tool))
             file, func, _ = test_parts(s.test_id)
-            for key in (("test", s.test_id), ("function", (file, func)), ("file", file),
-                        ("endpoint", (tool, endpoint_key(s.endpoint))), ("model", s.model)):
+            ep = endpoint_keys.get(s.endpoint)
+            if ep is None:
+                ep = endpoint_keys[s.endpoint] = endpoint_key(s.endpoint)
+            for key in (("test", s.test_id), ("function", (file, func)), ("file", file), ("endpoint", (tool, ep)), ("model", s.model)):
                 if key[1] and key[1] != ("", ""):
-                    self.by.setdefault(key, []).append(i)
+                    by.setdefault(key, []).append(i)
             sketch = fingerprints.get(s.path, (None, ()))[1]
             self.sketch_len.append(len(sketch))
             for token in sketch:
@@ -210,6 +210,13 @@ class Catalog:
         out = [(sc, sims.get(i, 0.0), i) for i, sc in score.items() if self.entries[i].is_tool == tool]
         out.sort(key=lambda x: (-x[0], self.entries[x[2]].path))
         return out
+
+
+def _name_key(path: str) -> str:
+    """The hash a file is named by, as a lookup key: `<h>.json`, `models-<h>-<d>.json` -> h (no
+    validation: it is only looked up by a hash already known to be one)."""
+    name = path.rsplit("/", 1)[-1].removesuffix(".json")
+    return name.split("-")[1] if name.startswith("models-") and name.count("-") >= 2 else name
 
 
 def nearest(miss: Miss, index: Any, table: HashTable, exclude: set[str], limit: int) -> list[Candidate]:
