@@ -16,7 +16,7 @@ from ..recording import Recording
 from ..verify import Verdict, version_range
 from .causes import CAUSE_WORDS, Cause, change_causes
 from .lookup import Lookup, replay_lookups
-from .miss import Miss
+from .miss import Miss, test_parts
 from .nearest import Candidate, HashTable, nearest
 
 
@@ -112,7 +112,8 @@ def explain(miss: Miss, index: Any, *, limit: int = 5, table: HashTable | None =
             _adopt_live(miss, root, path, versions[-1])
             ex.looked = replay_lookups(miss, root)
 
-    if not miss.live_known and miss.test_id and miss.hash and len(miss.hash) == 64:
+    # Only a test whose id the tree does not know yet can be a renamed one.
+    if not miss.live_known and miss.test_id and miss.hash and len(miss.hash) == 64 and not table.catalog().by.get(("test", miss.test_id)):
         _reconstruct_renamed(miss, root, nearest(miss, index, table, skip, RECONSTRUCT_TRIES))
     ex.candidates = nearest(miss, index, table, skip, limit)
     if ex.candidates and miss.live_known:
@@ -143,9 +144,13 @@ def _reconstruct_renamed(miss: Miss, root: Path, candidates: list[Candidate]) ->
     """A log gives the hash and the test id, not the request. When a recording of the same
     endpoint, put under the log's test id, hashes to the missed hash, that is the live request:
     the test was renamed or re-parametrized and nothing else changed."""
+    m_file, m_func, m_params = test_parts(miss.test_id)
     for c in candidates:
-        # a rename keeps everything else: the endpoint and, when the log names it, the model
-        if c.same_test_id or not c.same_endpoint or (miss.model and not c.same_model):
+        # a rename keeps everything else: the endpoint and, when the log names it, the model; and the
+        # test keeps its function (re-parametrized, moved) or its file and parameters (renamed)
+        file, func, params = test_parts(c.test_id)
+        kin = func == m_func or (file == m_file and params == m_params)
+        if c.same_test_id or not c.same_endpoint or (miss.model and not c.same_model) or not kin:
             continue
         rec = Recording.load(root / c.path)
         if rec.problem or not isinstance(rec.data, dict):

@@ -7,6 +7,7 @@ Pure: no Textual, no Rich.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from typing import Any
@@ -71,6 +72,15 @@ def _strip_prefix(line: str, learned: re.Pattern[str] | None) -> tuple[str, bool
 
 def _learn_prefix(head: str) -> re.Pattern[str] | None:
     """A pattern for the prefix a logger put before the anchor line, digits generalized."""
+    # Every digit is generalized, so heads that differ only in them (timestamps) share one pattern.
+    return _prefix_pattern(head.translate(_ZERO_DIGITS))
+
+
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix_pattern(head: str) -> re.Pattern[str] | None:
     head = _EXC_LABEL.sub("", head)
     if not head.strip():
         return None

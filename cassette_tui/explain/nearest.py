@@ -10,15 +10,17 @@ Candidates come from the whole tree, not from names alone:
 Each shortlisted file is then read and compared with the live request under
 the rules of the recorder version that hashed the live request. Ranking puts
 first the recording that stands at the same place in the same test (same
-endpoint, same number of messages), then the one whose differences cost least:
-an id that changes every run costs almost nothing, a small edit of a string
-little, a whole message or a changed type most.
+endpoint, same number of messages); then the same request under another test
+id; then the same test's nearest turn; then the one whose differences cost
+least: an id that changes every run costs almost nothing, a small edit of a
+string little, a whole message or a changed type most.
 
 Pure: no Textual, no Rich.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,8 +185,9 @@ class Catalog:
             return self.by_name.get(h, []) + self.by_name.get(h[:12], [])
         return [p for name, ps in self.by_name.items() if name.startswith(h) or (len(name) == 12 and h.startswith(name)) for p in ps]
 
-    def scored(self, miss: Miss, live_sketch: tuple[int, ...], exact: set[str]) -> list[tuple[float, float, int]]:
-        """(score, similarity, entry) for every recording that shares something with the miss, best first."""
+    def scored(self, miss: Miss, live_sketch: tuple[int, ...], exact: set[str], exclude: set[str], top: int) -> list[tuple[float, int]]:
+        """(similarity, entry) of the `top` recordings sharing most with the miss, best first; then, past
+        those, every recording of the same test and every one holding the same request, whatever their score."""
         file, func, _ = test_parts(miss.test_id)
         tool = miss.kind == "tool"
         ep = f"{miss.tool.split('.', 1)[1]}" if tool and miss.tool and "." in miss.tool else endpoint_key(miss.endpoint)
@@ -203,13 +206,25 @@ class Catalog:
             for i, n in shared.items():
                 sims[i] = n / (len(live_sketch) + self.sketch_len[i] - n)   # the sketches' own Jaccard
                 score[i] = score.get(i, 0.0) + 3 * sims[i]
-        for path in exact:
-            i = self.position.get(path)
-            if i is not None:
-                score[i] = score.get(i, 0.0) + 8
-        out = [(sc, sims.get(i, 0.0), i) for i, sc in score.items() if self.entries[i].is_tool == tool]
-        out.sort(key=lambda x: (-x[0], self.entries[x[2]].path))
-        return out
+        must = [self.position[p] for p in exact if p in self.position]
+        for i in must:
+            score[i] = score.get(i, 0.0) + 8
+        if miss.test_id:
+            must += self.by.get(("test", miss.test_id), [])[:SAME_TEST_MAX]
+        entries = self.entries
+
+        def usable(i: int) -> bool:
+            return entries[i].is_tool == tool and entries[i].path not in exclude
+
+        # the best `top` by a partial selection on plain tuples (a common endpoint scores thousands of
+        # files alike); ties go by position in the index, which is path order
+        ranked = [i for _, i in heapq.nsmallest(2 * top + 8, [(-sc, i) for i, sc in score.items()])]
+        best = [i for i in ranked if usable(i)][:top]
+        if len(best) < top and len(ranked) < len(score):     # many excluded or of the other kind: all of them, then
+            best = [i for _, i in sorted((-sc, i) for i, sc in score.items() if usable(i))][:top]
+        seen = set(best)
+        rest = [i for i in dict.fromkeys(must) if i not in seen and usable(i)]
+        return [(sims.get(i, 0.0), i) for i in best + rest]
 
 
 def _name_key(path: str) -> str:
@@ -238,14 +253,10 @@ def nearest(miss: Miss, index: Any, table: HashTable, exclude: set[str], limit: 
             similarity=sim,
         )
 
-    pool = [(sim, i) for _, sim, i in catalog.scored(miss, live_sketch, exact) if catalog.entries[i].path not in exclude]
     if miss.envelope is None:
         # Nothing to compare: the same test, endpoint and model first.
-        return [candidate(sim, i) for sim, i in pool[:limit]]
-
-    same_test = [x for x in pool if catalog.entries[x[1]].test_id == miss.test_id and miss.test_id][:SAME_TEST_MAX]
-    same = [x for x in pool if catalog.entries[x[1]].path in exact]
-    chosen = {catalog.entries[i].path: candidate(sim, i) for sim, i in [*same, *same_test, *pool[:SHORTLIST]]}
+        return [candidate(sim, i) for sim, i in catalog.scored(miss, (), set(), exclude, limit)[:limit]]
+    chosen = {catalog.entries[i].path: candidate(sim, i) for sim, i in catalog.scored(miss, live_sketch, exact, exclude, SHORTLIST)}
     live_obj = hash_object(miss.envelope, miss.version)
     live_count = _message_count(live_obj)
     out = []
