@@ -112,6 +112,7 @@ def main() -> int:
     root = bench_args.root_of(args)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["CASSETTE_TUI_CACHE_DIR"] = cache
+        os.environ["CASSETTE_TUI_CONFIG_DIR"] = cache + "-config"   # the defaults, not the user's settings
         idx = Index(root).scan()  # warm the cache
         big = max(idx, key=lambda s: s.size)
         paints = [asyncio.run(first_paint(root)) for _ in range(args.runs)]

@@ -63,6 +63,7 @@ async def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["CASSETTE_TUI_CACHE_DIR"] = str(Path(tmp) / "cache")
+        os.environ["CASSETTE_TUI_CONFIG_DIR"] = str(Path(tmp) / "config")   # the defaults, not the user's settings
         root = Path(tmp) / "demo"
         shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
         for name, (keys, select) in SHOTS.items():

@@ -22,6 +22,13 @@ def _package_bytecode() -> None:
     compileall.compile_dir(Path(cassette_tui.__file__).parent, quiet=1)
 
 
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own settings folder: a TUI test that sorts or groups saves it, and the
+    next test must not start sorted or grouped (nor the user's own settings leak in)."""
+    monkeypatch.setenv("CASSETTE_TUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """Environment for running the real command: no colour forcing, a private cache."""

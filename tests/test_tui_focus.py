@@ -171,3 +171,47 @@ async def test_editor_keys_name_what_they_would_run(demo_copy: Path, monkeypatch
         assert seen[0] == f"This terminal cannot be handed over; run: nano +3 {test_file}"
         assert seen[1] == f"This terminal cannot be handed over; run: nano {demo_copy.resolve() / 'responses' / 'recordings' / (GPT4O + '.json')}"
         assert seen[2].startswith("Sent to the clipboard (OSC 52): aadc06753bab ")
+
+
+async def test_settings_persist_and_a_broken_file_only_warns(demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    config = tmp_path / "config"
+    monkeypatch.setenv("CASSETTE_TUI_CONFIG_DIR", str(config))
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        assert not (config / "settings.json").exists()          # nothing written before a change
+        app.action_sort_by("size")
+        await pilot.press("v", "z")
+        app.theme = "nord"
+        await settle(pilot)
+    saved = json.loads((config / "settings.json").read_text())
+    assert (saved["sort"], saved["reverse"], saved["layout"], saved["theme"]) == ("size", True, "list-only", "nord")
+
+    # the next start: sorted, reversed, list only, the theme, and a key moved by the keymap
+    saved["keymap"] = {"filter": "f"}
+    (config / "settings.json").write_text(json.dumps(saved))
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        assert (app.sort, app.reverse, app.theme) == ("size", True, "nord")
+        assert app.screen.has_class("list-only")
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.query_one("#filter", Input).has_focus
+
+    # a broken file: one warning, the defaults, the app works
+    (config / "settings.json").write_text("{not json")
+    app = CassetteApp(demo_copy, watch=False)
+    warnings: list[str] = []
+    async with app.run_test(size=(180, 50)) as pilot:
+        monkeypatch.setattr(app, "notify", lambda message, **kw: warnings.append(str(message)))
+        app._apply_settings()
+        await settle(pilot)
+        assert app.sort == "path" and not app.reverse
+        assert len(warnings) == 1 and warnings[0].startswith("settings ignored:")
+    # wrong values: those ignored, the rest kept
+    (config / "settings.json").write_text(json.dumps({"sort": "model", "layout": "sideways", "colour": 1}))
+    app = CassetteApp(demo_copy, watch=False)
+    assert app.sort == "model" and "ignored 'layout', 'colour'" in app._settings_warning

@@ -100,9 +100,16 @@ class CassetteApp(App[int]):
         self.shown: list[Summary] = []
         self.query_text = query
         self.active_query: Query = parse(query)   # (not `query`: that is DOMNode.query) the CLI checked it: `cassette-tui DIR QUERY` opens filtered
-        self.grouped = False
-        self.sort = "path"
-        self.reverse = False
+        from ..settings import load_settings
+        from .recording_list import SORT_KEYS
+
+        self.settings, self._settings_warning = load_settings()
+        if self.settings.sort not in SORT_KEYS:
+            self._settings_warning = self._settings_warning or f"settings: unknown sort key {self.settings.sort!r} ignored"
+            self.settings.sort = "path"
+        self.grouped = self.settings.grouped
+        self.sort = self.settings.sort
+        self.reverse = self.settings.reverse
         self.follow = False
         self.loading = True
         self.watching = False
@@ -130,6 +137,7 @@ class CassetteApp(App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root)
+        self._apply_settings()
         # Filter as the value changes, not on the Input.Changed message: the message
         # reaches the app after the screen has drawn the typed character, and the
         # refiltered list then waits a frame more. Watching the value puts both in one frame.
@@ -544,9 +552,41 @@ class CassetteApp(App[int]):
         lst.cursor = idx
         lst.focus()
 
+    def _apply_settings(self) -> None:
+        """The saved theme, keys and layout (sort and grouping were taken at start)."""
+        s = self.settings
+        if s.theme:
+            if s.theme in self.available_themes:
+                self.theme = s.theme
+            else:
+                self._settings_warning = self._settings_warning or f"settings: unknown theme {s.theme!r} ignored"
+        if s.keymap:
+            self.set_keymap(s.keymap)
+        if s.layout != "split":
+            self.screen.add_class(s.layout)
+        if self._settings_warning:
+            self.notify(_escape(self._settings_warning), severity="warning", timeout=8)
+
+    def _save_settings(self) -> None:
+        """Remember what the user set, for the next start (the file is made on the first change)."""
+        from ..settings import save_settings
+
+        screen = self.screen_stack[0]
+        s = self.settings
+        s.theme, s.sort, s.reverse, s.grouped = self.theme, self.sort, self.reverse, self.grouped
+        s.layout = next((name for name in ("list-only", "detail-only") if screen.has_class(name)), "split")
+        problem = save_settings(s)
+        if problem:
+            self.notify(_escape(problem), severity="warning")
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_mounted and theme != self.settings.theme:
+            self._save_settings()
+
     def action_toggle_grouped(self) -> None:
         self.grouped = not self.grouped
         self.apply_filter()
+        self._save_settings()
 
     def action_pick_sort(self) -> None:
         from .sort_screen import SortScreen
@@ -562,10 +602,12 @@ class CassetteApp(App[int]):
         self.grouped = False
         self.sort = key
         self.apply_filter()
+        self._save_settings()
 
     def action_reverse_sort(self) -> None:
         self.reverse = not self.reverse
         self.apply_filter()
+        self._save_settings()
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
@@ -669,6 +711,7 @@ class CassetteApp(App[int]):
         following = layouts[(layouts.index(current) + 1) % len(layouts)]
         screen.remove_class(*layouts)
         screen.add_class(following)
+        self._save_settings()
         if following == "detail-only":
             self.query_one(DetailPane).view(self.query_one(DetailPane).active).focus()
         else:
