@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .finish import normalize_finish
 from .jsonio import loads_or_none
 from .model import Anomaly, Choice, ChunkEvent, Result, ToolCall
 from .tools import check_tool_calls
 
-# Finish reasons that mean "the output was cut", across providers.
-TRUNCATED = {"length", "max_tokens", "MAX_TOKENS"}
 
 
 def type_label(obj: Any) -> str:
@@ -135,7 +134,8 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
         return ollama_stream(body, events)
     if label == "Model" or (isinstance(data, dict) and data.get("object") == "model"):
         ids = [str(d.get("id")) for d in map(data_of, body) if isinstance(d, dict)]
-        return Result("model-list", output=f"{len(ids)} models: " + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""), chunks=len(body))
+        # A model list is recorded as a list but was never streamed: it has models, not chunks.
+        return Result("model-list", output=f"{len(ids)} models: " + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""))
     if isinstance(data, dict) and "candidates" in data:
         return genai_stream(body, events)
     r = Result("list", chunks=len(body), output=f"a list of {len(body)} items")
@@ -556,10 +556,14 @@ def _genai_add(chunk: dict, choices: dict[int, Choice], n: int, r: Result, emit:
 
 
 def parse_sse(lines: list) -> list[tuple[int, str, Any]]:
-    """SSE text lines -> [(line number, event name, parsed data)]; `[DONE]` stays a string."""
+    """SSE text lines -> [(event number, event name, parsed data)]; `[DONE]` stays a string.
+
+    Events are numbered from 0 like the chunks of other streams: an `event:` line, its
+    `data:` line and the blank line after them are one event, not three chunks.
+    """
     events: list[tuple[int, str, Any]] = []
     name = ""
-    for n, line in enumerate(lines):
+    for line in lines:
         if not isinstance(line, str):
             continue
         if line.startswith("event:"):
@@ -570,7 +574,7 @@ def parse_sse(lines: list) -> list[tuple[int, str, Any]]:
             if data is None:
                 data = payload
             ev = name or (data.get("type") if isinstance(data, dict) else "") or ""
-            events.append((n, ev, data))
+            events.append((len(events), ev, data))
         elif line == "":
             name = ""
     return events
@@ -580,22 +584,22 @@ def _sse(lines: list, with_events: bool = True) -> Result:
     events = parse_sse(lines)
     names = {e[1] for e in events}
     if any(n.startswith(("message_", "content_block")) for n in names):
-        return anthropic_sse(events, len(lines), with_events)
+        return anthropic_sse(events, len(events), with_events)
     if any(n.startswith(("interaction.", "content.")) for n in names):
-        return gemini_interactions_sse(events, len(lines), with_events)
+        return gemini_interactions_sse(events, len(events), with_events)
     chunks = [d for _, _, d in events if isinstance(d, dict)]
     if chunks and chunks[0].get("object") == "chat.completion.chunk":
         r = openai_chat_stream(chunks, with_events)
         r.stream_format = "openai-sse"
         return r
-    r = Result("sse", chunks=len(lines), output=f"{len(events)} server-sent events")
+    r = Result("sse", chunks=len(events), output=f"{len(events)} server-sent events")
     if with_events:
         r.events = [ChunkEvent(n, "meta", detail=name) for n, name, _ in events]
     return r
 
 
-def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: bool = True) -> Result:
-    r = Result("anthropic-sse", chunks=nlines)
+def anthropic_sse(events: list[tuple[int, str, Any]], nevents: int, with_events: bool = True) -> Result:
+    r = Result("anthropic-sse", chunks=nevents)
     emit = _emitter(r, with_events)
     choice = Choice(index=0, role="assistant")
     blocks: dict[int, tuple[str, ToolCall | None]] = {}
@@ -605,7 +609,7 @@ def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: 
             emit(n, "meta", detail=str(data)[:40])
             continue
         if stopped_at is not None and name.startswith("content_block"):
-            r.anomalies.append(Anomaly("chunk_after_finish", f"line {n} ({name}) after message_stop", n))
+            r.anomalies.append(Anomaly("chunk_after_finish", f"event {n} ({name}) after message_stop", n))
         if name == "message_start":
             msg = data.get("message") or {}
             choice.role = msg.get("role") or "assistant"
@@ -663,8 +667,8 @@ def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: 
     return r
 
 
-def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: bool = True) -> Result:
-    r = Result("gemini-sse", chunks=nlines)
+def gemini_interactions_sse(events: list[tuple[int, str, Any]], nevents: int, with_events: bool = True) -> Result:
+    r = Result("gemini-sse", chunks=nevents)
     emit = _emitter(r, with_events)
     choice = Choice(index=0, role="assistant")
     kinds: dict[int, str] = {}
@@ -874,7 +878,7 @@ def _finish_checks(r: Result) -> None:
         if not c.finish_reason:
             where = f"choice {c.index} " if len(r.choices) > 1 else ""
             r.anomalies.append(Anomaly("no_finish", f"{where}has no finish reason: the stream may be cut short"))
-        elif c.finish_reason in TRUNCATED:
+        elif normalize_finish(c.finish_reason) == "length":
             r.anomalies.append(Anomaly("finish_length", f"finish reason '{c.finish_reason}': the output hit the token limit"))
 
 

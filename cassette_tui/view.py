@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .finish import normalize_finish
 from .jsonio import dumps_pretty, loads_or_none
 from .model import Result, Summary
 from .recording import Recording
@@ -117,6 +118,14 @@ def pretty_arguments(text: str) -> str:
     return text
 
 
+def _finish_text(raw: str | None) -> str:
+    """The provider's finish reason, with the normalized word when it differs ('end_turn (stop)')."""
+    if not raw:
+        return "none"
+    norm = normalize_finish(raw)
+    return raw if norm == raw else f"{raw} ({norm})"
+
+
 def header_section(rec: Recording, display_path: str | None = None) -> Section:
     s = Section("Recording", style="title")
     summary_kind = rec.kind
@@ -166,7 +175,7 @@ def response_section(result: Result, limit: int | None = TEXT_LIMIT) -> Section:
         s.add(("recorded error ", "error"), (safe(" ".join(str(err.get(k)) for k in ("category", "type", "status_code") if err.get(k))), "error"))
         s.text(str(err.get("message") or ""), "error", indent=4, limit=limit)
     for choice in result.choices:
-        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(choice.finish_reason or "none"), "warn" if not choice.finish_reason or choice.finish_reason in ("length", "max_tokens", "MAX_TOKENS") else "value"))
+        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(_finish_text(choice.finish_reason)), "warn" if normalize_finish(choice.finish_reason) in (None, "length") else "value"))
         del head
         if choice.reasoning:
             s.add(("reasoning", "reasoning"), indent=2)
@@ -296,8 +305,8 @@ def summary_cells(s: Summary) -> list[Span]:
         Span(safe(s.endpoint or ""), "value"),
         Span(safe(s.model or ""), "model"),
         Span(str(s.chunks) if s.streaming else "no", "dim" if not s.streaming else "value"),
-        Span(safe(s.finish_reason or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
-             "warn" if s.kind in ("chat", "completion") and (not s.finish_reason or s.finish_reason in ("length", "max_tokens", "MAX_TOKENS")) else "value"),
+        Span(safe(s.finish or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
+             "warn" if s.kind in ("chat", "completion") and (not s.finish or s.finish == "length") else "value"),
         Span(safe(", ".join(s.tool_calls)), "toolname"),
         Span(human_size(s.size), "dim"),
         Span(safe(s.problem), "error") if s.problem else Span(safe("⚠ " + ",".join(s.anomalies)) if s.anomalies else "", "warn"),

@@ -1,0 +1,205 @@
+"""Issue 15: every fact shown is true (provider and host, finish, chunks, schema checks,
+message parts, legacy model lists, and the stream shapes with no real sample yet).
+
+Each fact has a fixture of its own, built here; the corpus tests skip without ../shared/corpus.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from corpus_files import CORPUS
+
+from cassette_tui.query import filter_summaries, parse
+from cassette_tui.recording import Recording, host_of, provider_from_url
+from cassette_tui.view import recording_sections
+
+
+def inference(url: str, body: Any, *, test_id: str | None = None, endpoint: str = "/v1/chat/completions",
+              request_body: dict | None = None, meta: dict | None = None, streaming: bool = False) -> Recording:
+    req: dict[str, Any] = {"method": "POST", "url": url, "headers": {}, "endpoint": endpoint, "model": "m",
+                           "body": request_body if request_body is not None else {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}
+    if meta is not None:
+        req["provider_metadata"] = meta
+    return Recording({"test_id": test_id, "request": req, "response": {"body": body, "is_streaming": streaming}})
+
+
+def model_list(url: str, owned_by: str | None, *, test_id: str, meta: dict | None = None) -> Recording:
+    models = [{"__type__": "openai.types.model.Model", "__data__": {"id": f"m{i}", "object": "model", "created": 0, "owned_by": owned_by}} for i in range(3)]
+    return inference(url, models, test_id=test_id, endpoint="/v1/models", request_body={}, meta=meta, streaming=True)
+
+
+# --- provider and host ------------------------------------------------------------------
+
+OLLAMA_TEST = "tests/integration/inference/test_models.py::test_list[txt=ollama/llama3.2:3b]"
+
+
+@pytest.mark.parametrize(("url", "owned_by", "meta", "expected"), [
+    # Model lists are shared across tests: the URL (or what the server says of itself) wins over the test id.
+    ("https://api.openai.com/v1/v1/models", "system", None, "openai"),
+    ("https://generativelanguage.googleapis.com/v1beta/openai/v1/models", "google", None, "gemini"),
+    ("http://localhost:8000/v1/v1/models", "vllm", {"openai_sdk_version": "2.5.0", "vllm_server_version": "0.11.0"}, "vllm"),
+    ("http://localhost:8000/v1/v1/models", "vllm", None, "vllm"),
+    ("https://ogx-test.cognitiveservices.azure.com/openai/v1/models", None, None, "azure"),
+    ("https://api.cerebras.ai/v1/v1/models", "Cerebras", None, "cerebras"),
+    ("https://api.together.xyz/v1/v1/models", None, None, "together"),
+    ("https://api.groq.com/openai/v1/v1/models", None, None, "groq"),
+    ("https://bedrock-runtime.us-west-2.amazonaws.com/openai/v1/models", "system", None, "bedrock"),
+    # An unknown host is not a provider name, and a model list's test id is no evidence.
+    ("http://my-gpu-box:9000/v1/models", None, None, None),
+])
+def test_model_list_provider_comes_from_the_url_not_the_test_id(url, owned_by, meta, expected):
+    rec = model_list(url, owned_by, test_id=OLLAMA_TEST, meta=meta)
+    assert rec.kind == "models"
+    assert rec.provider == expected
+    assert rec.summary().provider == expected
+    assert rec.summary().host == host_of(url)
+
+
+def test_provider_evidence_order_for_inference():
+    chunk = {"__type__": "openai.types.chat.chat_completion.ChatCompletion", "__data__": {
+        "object": "chat.completion", "system_fingerprint": "3.0.1-sha-bb9095a",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}]}}
+    # A TGI server on localhost names itself by its fingerprint; it used to be called 'localhost'.
+    tgi = inference("http://localhost:8080/v1/chat/completions", chunk)
+    assert (tgi.provider, tgi.host) == ("tgi", "localhost:8080")
+    # With no evidence in the file, the test id's token names the provider of an inference call ...
+    plain = copy.deepcopy(chunk)
+    plain["__data__"]["system_fingerprint"] = None
+    rec = inference("http://localhost:8080/v1/chat/completions", plain, test_id="t.py::f[txt=tgi/llama]")
+    assert rec.provider == "tgi"
+    # ... but never over a known host.
+    rec = inference("https://api.openai.com/v1/v1/chat/completions", plain, test_id="t.py::f[txt=ollama/llama]")
+    assert rec.provider == "openai"
+    assert provider_from_url("https://x.openai.azure.com/openai/v1/chat") == "azure"
+    assert provider_from_url("https://api.cerebras.ai/v1/chat/completions") == "cerebras"
+    assert provider_from_url("http://0.0.0.0:11434/v1/chat/completions") == "ollama"
+    assert provider_from_url("https://example.org/v1/x") is None
+    assert host_of("https://user:pw@Example.org:8443/v1") == "example.org:8443"
+    assert host_of("vertexai:///generate_content") is None
+
+
+def test_host_query_field():
+    rows = [model_list("http://localhost:8000/v1/models", "vllm", test_id=OLLAMA_TEST).summary(),
+            model_list("https://api.openai.com/v1/models", "system", test_id=OLLAMA_TEST).summary()]
+    assert [s.host for s in filter_summaries(rows, parse('host:"localhost:8000"'))] == ["localhost:8000"]
+    assert [s.host for s in filter_summaries(rows, parse("host:openai"))] == ["api.openai.com"]
+    assert [s.provider for s in filter_summaries(rows, parse("provider:vllm"))] == ["vllm"]
+
+
+def test_corpus_model_lists_provider_matches_their_url():
+    """Every model list of the 2026-05 corpus: its provider is the one its URL names."""
+    folder = CORPUS / "2026-05"
+    if not folder.is_dir():
+        pytest.skip("the shared corpus (../shared/corpus) is not present")
+    checked = 0
+    for path in sorted(folder.rglob("*.json")):
+        rec = Recording.load(path)
+        if rec.problem or rec.kind != "models":
+            continue
+        by_url = provider_from_url(rec.url)
+        meta = rec.request.get("provider_metadata") or {}
+        expected = "vllm" if meta.get("vllm_server_version") else by_url
+        if expected is None and (rec.host or "").endswith(":8000"):
+            expected = "vllm"
+        assert rec.provider == expected, (path.name, rec.url, rec.provider)
+        checked += 1
+    assert checked >= 20
+
+
+# --- finish: raw and normalized ---------------------------------------------------------
+
+
+def anthropic_message(stop_reason: str, content: list) -> dict:
+    # https://docs.anthropic.com/en/api/messages (response: type message, content blocks, stop_reason)
+    return {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude", "content": content,
+            "stop_reason": stop_reason, "usage": {"input_tokens": 10, "output_tokens": 5}}
+
+
+def genai_chunk(finish: str | None, text: str = "x") -> dict:
+    cand: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+    if finish:
+        cand["finish_reason"] = finish
+    return {"candidates": [cand]}
+
+
+def test_finish_is_kept_raw_and_normalized():
+    tool_use = inference("https://api.anthropic.com/v1/messages", anthropic_message("tool_use", [
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]), endpoint="/v1/messages")
+    cut = inference("https://api.anthropic.com/v1/messages", anthropic_message("max_tokens", [{"type": "text", "text": "Once"}]), endpoint="/v1/messages")
+    gem = inference("vertexai:///generate_content_stream", [genai_chunk(None), genai_chunk("MAX_TOKENS")], endpoint="/generate_content_stream", streaming=True)
+    done = inference("vertexai:///generate_content_stream", [genai_chunk("FinishReason.STOP")], endpoint="/generate_content_stream", streaming=True)
+    rows = [r.summary() for r in (tool_use, cut, gem, done)]
+    assert [(s.finish_reason, s.finish) for s in rows] == [("tool_use", "tool_calls"), ("max_tokens", "length"), ("MAX_TOKENS", "length"), ("FinishReason.STOP", "stop")]
+    assert filter_summaries(rows, parse("finish:tool_calls")) == [rows[0]]
+    assert filter_summaries(rows, parse("finish:end_turn")) == []
+    assert filter_summaries(rows, parse("finish:max_tokens")) == rows[1:3]    # the provider's own word still works (any case)
+    assert filter_summaries(rows, parse("finish:length")) == filter_summaries(rows, parse("has:finish_length")) == rows[1:3]
+
+
+def test_finish_of_several_choices_shows_the_cut_one():
+    def chunk(index: int, finish: str | None) -> dict:
+        return {"__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk", "__data__": {
+            "object": "chat.completion.chunk", "choices": [{"index": index, "delta": {"content": "a"}, "finish_reason": finish}]}}
+    rec = inference("https://api.openai.com/v1/chat/completions", [chunk(0, None), chunk(1, None), chunk(0, "stop"), chunk(1, "length")], streaming=True)
+    s = rec.summary()
+    assert (s.finish_reason, s.finish, s.anomalies) == ("length", "length", ("finish_length",))
+    assert filter_summaries([s], parse("finish:length")) == filter_summaries([s], parse("has:finish_length")) == [s]
+
+
+def test_corpus_finish_length_agrees_with_the_anomaly():
+    if not CORPUS.is_dir():
+        pytest.skip("the shared corpus (../shared/corpus) is not present")
+    rows = [Recording.load(p).summary() for p in sorted(CORPUS.rglob("*.json"))]
+    by_query = {s.path for s in filter_summaries(rows, parse("finish:length"))}
+    by_anomaly = {s.path for s in filter_summaries(rows, parse("has:finish_length"))}
+    assert by_query == by_anomaly and len(by_query) >= 20
+    assert {s.finish for s in rows} <= {None, "stop", "length", "tool_calls", "content_filter", "error", "other"}
+    assert any(s.finish_reason == "tool_use" and s.finish == "tool_calls" for s in rows)
+
+
+# --- chunks: SSE events, and model lists are no stream ----------------------------------
+
+
+def sse_lines(*events: tuple[str, dict | str]) -> list[str]:
+    """SSE text lines as the passthrough recorder keeps them: `event:`, `data:`, blank."""
+    lines: list[str] = []
+    for name, data in events:
+        lines += [f"event: {name}", "data: " + (data if isinstance(data, str) else json.dumps(data)), ""]
+    return lines
+
+
+def passthrough(url: str, lines: list[str], payload: dict | None = None) -> Recording:
+    return Recording({"test_id": "t.py::f", "request": {"test_id": "t.py::f", "url": url, "method": "POST", "payload": payload or {}},
+                      "response": {"status": 200, "body": lines, "is_streaming": True}})
+
+
+def anthropic_text_stream(n_text: int) -> list[str]:
+    # https://docs.anthropic.com/en/docs/build-with-claude/streaming (event flow of a text message)
+    return sse_lines(
+        ("message_start", {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "content": [], "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        *[("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"w{i} "}}) for i in range(n_text)],
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": n_text}}),
+        ("message_stop", {"type": "message_stop"}),
+    )
+
+
+def test_sse_streams_count_and_number_events_not_lines():
+    rec = passthrough("https://api.anthropic.com/v1/messages", anthropic_text_stream(56))
+    assert len(rec.chunks) == 183                     # the recorded text lines ...
+    assert rec.result.chunks == rec.chunk_count == rec.summary().chunks == 61   # ... are 61 events
+    assert sorted({e.chunk for e in rec.result.events}) == list(range(61))   # the Stream tab numbers 0, 1, 2 ... not 1, 4, 7
+    assert rec.summary().provider == "anthropic"
+
+
+def test_model_list_detail_says_models_not_chunks():
+    rec = model_list("https://api.openai.com/v1/v1/models", "system", test_id=OLLAMA_TEST)
+    text = "\n".join(line.plain for sec in recording_sections(rec) for line in sec.lines) + " ".join(sec.note for sec in recording_sections(rec))
+    assert "3 models" in text and "chunks" not in text
+    assert (rec.summary().streaming, rec.summary().chunks, rec.chunk_count) == (False, 0, 0)
+
