@@ -203,3 +203,55 @@ def test_model_list_detail_says_models_not_chunks():
     assert "3 models" in text and "chunks" not in text
     assert (rec.summary().streaming, rec.summary().chunks, rec.chunk_count) == (False, 0, 0)
 
+
+# --- schema checks by jsonschema ----------------------------------------------------------
+
+from cassette_tui.tools import schema_problems  # noqa: E402
+
+BOOKING = {"type": "object", "properties": {"flight": {"$ref": "#/$defs/FlightInfo"}, "passenger": {"$ref": "#/$defs/Passenger"}},
+           "required": ["flight", "passenger"],
+           "$defs": {"FlightInfo": {"type": "object", "properties": {"from": {"type": "string"}, "to": {"type": "string"}}},
+                     "Passenger": {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}}}
+
+
+def test_schema_refs_resolve_against_the_tool_schema():
+    # Object arguments sent as JSON strings (the real book_flight case) break the $defs they refer to.
+    assert schema_problems({"flight": '{"from": "SFO"}', "passenger": '{"name": "J"}'}, BOOKING) == [
+        "flight should be object, got string", "passenger should be object, got string"]
+    assert schema_problems({"flight": {"from": "SFO"}, "passenger": {"name": "J", "age": "x"}}, BOOKING) == ["passenger.age should be integer, got string"]
+    assert schema_problems({"flight": {}, "passenger": {}}, BOOKING) == []
+
+
+def test_schema_any_one_all_of_are_honoured():
+    schema = {"type": "object", "properties": {
+        "when": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        "unit": {"oneOf": [{"enum": ["c"]}, {"enum": ["f"]}]},
+        "n": {"allOf": [{"type": "integer"}, {"minimum": 1}]}}}
+    assert schema_problems({"when": 3, "unit": "c", "n": 2}, schema) == []
+    problems = schema_problems({"when": [], "unit": "k", "n": 0}, schema)
+    assert [p.split(":")[0] for p in problems] == ["n", "unit", "when"]
+
+
+@pytest.mark.parametrize("schema", [
+    {"$ref": "#"},                                                          # recursion without end
+    {"$ref": "#/$defs/A", "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}},
+    {"$ref": "http://127.0.0.1:9/remote.json"},                             # never fetched
+    {"type": "dict"},                                                       # no such type
+    {"required": "city"},                                                   # not a list: no false 'missing c'
+    {"$schema": {"not": "a string"}},
+    {"properties": {"s": {"pattern": "["}}},                                # a bad regex
+    {"properties": {"s": {"pattern": "^(a+)+$"}}},                          # catastrophic backtracking: skipped
+])
+def test_bad_or_hostile_schemas_never_raise_or_hang(schema):
+    assert schema_problems({"s": "a" * 5000 + "!", "city": 1}, schema) == []
+
+
+def test_corpus_object_arguments_sent_as_strings_are_flagged():
+    folder = CORPUS / "2025-10/tests/integration/inference/recordings"
+    if not folder.is_dir():
+        pytest.skip("the shared corpus (../shared/corpus) is not present")
+    booking = Recording.load(folder / "95be86b56c9f5f688bfb396933972ec68f056ccbdc10bee6610d2c6722761d5a.json")
+    data = Recording.load(folder / "12b4c92fd0d85cf140cb3ae3c1f79a6f684b20f57519011742a8b9088e92130a.json")
+    assert [a.message for a in booking.result.anomalies] == ["arguments of book_flight: flight should be object, got string",
+                                                             "arguments of book_flight: passenger should be object, got string"]
+    assert [a.message for a in data.result.anomalies] == ["arguments of process_data: data should be object, got string"]
