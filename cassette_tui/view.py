@@ -89,7 +89,9 @@ def _step_lines(section: Section, step: Any, limit: int | None = TEXT_LIMIT) -> 
     role = safe(step.role if isinstance(step.role, str) else str(step.role))
     role_style = ROLE_STYLE.get(role, "")
     marker = "▶ " if step.new else ""
-    if step.kind == "tool_call":
+    if getattr(step, "part", 0) and step.kind in ("text", "image", "reasoning"):
+        _part_lines(section, step, limit)   # a later part of the message above: no heading of its own
+    elif step.kind == "tool_call":
         section.add((marker, "new"), (f"{role} ", role_style), ("calls ", "dim"), (safe(step.name or "?"), "toolname"), (f"  {safe(step.call_id)}" if step.call_id else "", "dim"))
         section.text(pretty_arguments(step.text), "args", indent=4, limit=limit)
     elif step.kind == "tool_result":
@@ -107,6 +109,16 @@ def _step_lines(section: Section, step: Any, limit: int | None = TEXT_LIMIT) -> 
         section.add((marker, "new"), ("output ", "assistant"), (safe(step.text), ""))
     else:
         section.add((marker, "new"), (role, role_style))
+        section.text(step.text if step.text else "(empty)", "" if step.text else "dim", indent=4, limit=limit)
+
+
+def _part_lines(section: Section, step: Any, limit: int | None) -> None:
+    if step.kind == "image":
+        section.add(("+ ", "dim"), (safe(step.text), "dim"), indent=4)
+    elif step.kind == "reasoning":
+        section.add(("+ ", "dim"), ("reasoning", "reasoning"), indent=4)
+        section.text(step.text, "reasoning", indent=6, limit=limit)
+    else:
         section.text(step.text if step.text else "(empty)", "" if step.text else "dim", indent=4, limit=limit)
 
 
@@ -144,7 +156,8 @@ def header_section(rec: Recording, display_path: str | None = None) -> Section:
 
 def conversation_section(rec: Recording, limit: int | None = TEXT_LIMIT) -> Section:
     steps = recording_timeline(rec)
-    s = Section("Conversation", style="title", note=f"{sum(1 for x in steps if not x.new)} sent, {sum(1 for x in steps if x.new)} received")
+    sent = len({x.message for x in steps if not x.new})   # a message of several parts is one message
+    s = Section("Conversation", style="title", note=f"{sent} sent, {sum(1 for x in steps if x.new)} received")
     if not steps:
         s.add(("(no messages)", "dim"))
     for step in steps:

@@ -255,3 +255,34 @@ def test_corpus_object_arguments_sent_as_strings_are_flagged():
     assert [a.message for a in booking.result.anomalies] == ["arguments of book_flight: flight should be object, got string",
                                                              "arguments of book_flight: passenger should be object, got string"]
     assert [a.message for a in data.result.anomalies] == ["arguments of process_data: data should be object, got string"]
+
+
+# --- a message of several parts is one message ------------------------------------------
+
+from cassette_tui.html_view import sections_html  # noqa: E402
+from cassette_tui.timeline import recording_timeline  # noqa: E402
+from cassette_tui.view import conversation_section  # noqa: E402
+
+VISION_BODY = {"model": "m", "messages": [
+    {"role": "system", "content": "Describe images."},
+    # https://platform.openai.com/docs/guides/images-vision (content: a list of text and image_url parts)
+    {"role": "user", "content": [{"type": "text", "text": "What is in this image?"},
+                                 {"type": "image_url", "image_url": {"url": "https://example.org/cat.png"}},
+                                 {"type": "text", "text": "Answer briefly."}]}]}
+
+
+def test_a_message_of_text_and_image_parts_is_one_message():
+    ok = {"__type__": "openai.types.chat.chat_completion.ChatCompletion", "__data__": {
+        "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "A cat."}}]}}
+    rec = inference("https://api.openai.com/v1/chat/completions", ok, request_body=VISION_BODY)
+    steps = recording_timeline(rec)
+    assert [(s.message, s.part, s.kind) for s in steps if not s.new] == [(0, 0, "text"), (1, 0, "text"), (1, 1, "image"), (1, 2, "text")]
+    section = conversation_section(rec)
+    assert section.note == "2 sent, 1 received"
+    text = "\n".join(line.plain for line in section.lines)
+    assert text.count("user") == 1                       # one heading for the user's message ...
+    assert "+ [image https://example.org/cat.png]" in text and "Answer briefly." in text   # ... its parts under it
+    assert rec.summary().messages == 2 and "image" in rec.summary().flags
+    html = sections_html([section])
+    assert html.count(">user<") == 1
+
