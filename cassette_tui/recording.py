@@ -22,7 +22,7 @@ SEARCH_STEP_LIMIT = 2_000
 
 _H12 = re.compile(r"^[0-9a-f]{12}$")
 _H64 = re.compile(r"^[0-9a-f]{64}$")
-_MODELS = re.compile(r"^models-([0-9a-f]{64})-([0-9a-f]{8})$")
+_MODELS = re.compile(r"^models-([0-9a-f]{64}|[0-9a-f]{12})-([0-9a-f]{8})$")   # 12 hex: the 2025-09..10 layout
 _CHAT_PATHS = ("/chat/completions", "/api/chat", "/generate_content", "/generate_content_stream", "/v1/messages", "/messages", "/interactions", "/responses")
 _COMPLETION_PATHS = ("/completions", "/api/generate")
 _EMBEDDING_PATHS = ("/embeddings", "/api/embeddings", "/api/embed")

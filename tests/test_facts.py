@@ -286,3 +286,24 @@ def test_a_message_of_text_and_image_parts_is_one_message():
     html = sections_html([section])
     assert html.count(">user<") == 1
 
+
+# --- legacy model lists: models-<12 hex>-<8 hex>.json ---------------------------------------
+
+from cassette_tui.hashing import model_list_digest, model_list_digest_matches, name_hash, request_hash  # noqa: E402
+from cassette_tui.recording import name_form  # noqa: E402
+from cassette_tui.verify import verify_file  # noqa: E402
+
+
+def test_legacy_model_list_is_named_by_the_v1_hash(tmp_path):
+    rec = model_list("http://localhost:11434/v1/models", "library", test_id=OLLAMA_TEST)
+    envelope = {"request": rec.request, "response": rec.response}   # the 2025-09 layout had no test id in the file
+    h12 = request_hash(envelope, "v1")[:12]
+    name = f"models-{h12}-{model_list_digest(['m0', 'm1', 'm2'])}.json"
+    path = tmp_path / "tests/integration/recordings/responses" / name
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(envelope))
+    assert name_hash(str(path)) == (h12, "h12")
+    assert name_form(path.stem) == "models"
+    assert model_list_digest_matches(envelope, str(path)) is True
+    verdict = verify_file(path)
+    assert (verdict.status, verdict.algorithm) == ("stale", "v1")   # not "the file name is not a request hash"
