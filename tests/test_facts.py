@@ -307,3 +307,121 @@ def test_legacy_model_list_is_named_by_the_v1_hash(tmp_path):
     assert model_list_digest_matches(envelope, str(path)) is True
     verdict = verify_file(path)
     assert (verdict.status, verdict.algorithm) == ("stale", "v1")   # not "the file name is not a request hash"
+
+
+# --- shapes with no real sample yet -----------------------------------------------------
+
+WEATHER_TOOLS = {"model": "m", "input": "Weather in Paris?", "tools": [
+    {"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]}
+
+
+def test_gemini_interactions_delta_with_a_whole_function_call():
+    # https://ai.google.dev/gemini-api/docs/interactions (streaming: content.start, then a
+    # content.delta of type function_call carrying id, name and the arguments object)
+    lines = sse_lines(
+        ("interaction.start", {"event_type": "interaction.start", "interaction": {"id": "i1", "status": "in_progress"}}),
+        ("content.start", {"event_type": "content.start", "index": 0, "content": {"type": "function_call"}}),
+        ("content.delta", {"event_type": "content.delta", "index": 0, "delta": {"type": "function_call", "id": "fc_1", "name": "get_weather", "arguments": {"city": "Paris"}}}),
+        ("content.stop", {"event_type": "content.stop", "index": 0}),
+        ("interaction.complete", {"event_type": "interaction.complete", "interaction": {"id": "i1", "status": "requires_action", "usage": {"total_tokens": 20}}}),
+    ) + ["data: [DONE]", ""]
+    body = {"model": "m", "input": "Weather in Paris?", "tools": [{"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]}
+    rec = passthrough("https://generativelanguage.googleapis.com/v1beta/interactions?alt=sse", lines, body)
+    r = rec.result
+    assert r.stream_format == "gemini-sse"
+    assert [(t.id, t.name, t.arguments) for t in r.tool_calls] == [("fc_1", "get_weather", '{"city":"Paris"}')]
+    assert r.anomalies == []                         # no false unknown_tool
+    assert (r.finish_reason, r.finish) == ("requires_action", "tool_calls")
+
+
+def responses_events(*, text: str = "", call: tuple[str, str, list[str]] | None = None, reasoning: str = "", final: dict | None = None) -> list[dict]:
+    # https://platform.openai.com/docs/api-reference/responses-streaming (event types and payloads)
+    events: list[dict] = [{"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}}]
+    if reasoning:
+        events += [{"type": "response.output_item.added", "output_index": 0, "item": {"type": "reasoning", "id": "rs_1", "summary": []}},
+                   {"type": "response.reasoning_summary_text.delta", "item_id": "rs_1", "output_index": 0, "summary_index": 0, "delta": reasoning}]
+    if text:
+        events += [{"type": "response.output_item.added", "output_index": 1, "item": {"type": "message", "id": "msg_1", "role": "assistant", "content": []}},
+                   *[{"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 1, "content_index": 0, "delta": w} for w in (text[:5], text[5:])],
+                   {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 1, "content_index": 0, "text": text}]
+    if call:
+        call_id, name, fragments = call
+        events += [{"type": "response.output_item.added", "output_index": 2, "item": {"type": "function_call", "id": "fc_1", "call_id": call_id, "name": name, "arguments": ""}},
+                   *[{"type": "response.function_call_arguments.delta", "item_id": "fc_1", "output_index": 2, "delta": f} for f in fragments],
+                   {"type": "response.output_item.done", "output_index": 2, "item": {"type": "function_call", "id": "fc_1", "call_id": call_id, "name": name, "arguments": "".join(fragments), "status": "completed"}}]
+    events.append(final or {"type": "response.completed", "response": {"id": "resp_1", "object": "response", "status": "completed",
+                                                                     "usage": {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19, "output_tokens_details": {"reasoning_tokens": 0}}}})
+    return events
+
+
+def test_responses_api_stream_as_sse_lines():
+    events = responses_events(text="Hello world", reasoning="Greet back.", call=("call_9", "get_weather", ['{"city":', '"Paris"}']))
+    rec = passthrough("https://api.openai.com/v1/responses", sse_lines(*[(e["type"], e) for e in events]), WEATHER_TOOLS)
+    r = rec.result
+    assert r.stream_format == "openai-responses-sse"
+    assert (r.text, r.reasoning, r.finish_reason, r.finish) == ("Hello world", "Greet back.", "completed", "stop")
+    assert [(t.id, t.name, t.arguments) for t in r.tool_calls] == [("call_9", "get_weather", '{"city":"Paris"}')]
+    assert r.usage == {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}
+    assert r.anomalies == []
+    assert rec.summary().chunks == len(events) and rec.summary().tool_calls == ("get_weather",)
+
+
+def test_responses_api_stream_of_typed_events_and_its_failures():
+    def typed(events: list[dict]) -> list[dict]:
+        return [{"__type__": "openai.types.responses.ResponseStreamEvent", "__data__": e} for e in events]
+    cut = {"type": "response.incomplete", "response": {"object": "response", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}}
+    rec = inference("https://api.openai.com/v1/v1/responses", typed(responses_events(text="Once upon", final=cut)), endpoint="/v1/responses",
+                    request_body={"model": "m", "input": "story", "stream": True}, streaming=True)
+    r = rec.result
+    assert (r.stream_format, r.text, r.finish_reason, r.finish) == ("openai-responses", "Once upon", "max_output_tokens", "length")
+    assert [a.code for a in r.anomalies] == ["finish_length"]
+    failed = responses_events(text="Hi") [:-1] + [{"type": "error", "code": "server_error", "message": "The server had an error", "sequence_number": 9}]
+    r = inference("https://api.openai.com/v1/responses", typed(failed), endpoint="/v1/responses", streaming=True).result
+    assert r.error == {"category": "stream", "type": "server_error", "message": "The server had an error"}
+
+
+def test_responses_api_single_response_object():
+    # https://platform.openai.com/docs/api-reference/responses/object (output: message, reasoning, function_call items)
+    response = {"__type__": "openai.types.responses.response.Response", "__data__": {
+        "id": "resp_1", "object": "response", "status": "completed", "model": "gpt-4.1",
+        "output": [{"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Need the weather."}]},
+                   {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather", "arguments": '{"town": "Paris"}'},
+                   {"type": "message", "id": "msg_1", "role": "assistant", "content": [{"type": "output_text", "text": "Checking.", "annotations": []}]}],
+        "usage": {"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}}}
+    rec = inference("https://api.openai.com/v1/responses", response, endpoint="/v1/responses", request_body=WEATHER_TOOLS)
+    r = rec.result
+    assert (r.stream_format, r.text, r.reasoning, r.finish) == ("openai-response", "Checking.", "Need the weather.", "stop")
+    assert [(t.id, t.name) for t in r.tool_calls] == [("call_1", "get_weather")]
+    assert [a.code for a in r.anomalies] == ["schema_mismatch"]    # 'city' is required, 'town' was sent
+
+
+def test_a_stream_ending_with_thinking_only_has_no_answer():
+    # https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#streaming-thinking
+    lines = sse_lines(
+        ("message_start", {"type": "message_start", "message": {"role": "assistant", "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Let me think"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 16}}),
+        ("message_stop", {"type": "message_stop"}),
+    )
+    r = passthrough("https://api.anthropic.com/v1/messages", lines).result
+    assert (r.reasoning, r.text, r.tool_calls) == ("Let me think", "", [])
+    assert [a.code for a in r.anomalies] == ["no_answer"]
+
+
+@pytest.mark.parametrize(("body", "fmt"), [
+    ([{"kind": "frame", "n": 1}, {"kind": "frame", "n": 2}], "list"),
+    ({"__type__": "somesdk.types.Thing", "__data__": {"shape": "new"}}, "object"),
+    ({"shape": "new", "payload": [1]}, "object"),
+])
+def test_an_unknown_response_shape_says_so(body, fmt):
+    r = inference("https://api.example.org/v1/thing", body, endpoint="/v1/thing", streaming=isinstance(body, list)).result
+    assert r.stream_format == fmt
+    assert [a.code for a in r.anomalies] == ["unknown_shape"]
+
+
+def test_unknown_sse_events_say_so():
+    r = passthrough("https://api.example.org/v1/stream", sse_lines(("tick", {"n": 1}), ("tock", {"n": 2}))).result
+    assert r.stream_format == "sse" and [a.code for a in r.anomalies] == ["unknown_shape"]
+    assert "tick, tock" in r.anomalies[0].message
