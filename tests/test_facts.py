@@ -425,3 +425,12 @@ def test_unknown_sse_events_say_so():
     r = passthrough("https://api.example.org/v1/stream", sse_lines(("tick", {"n": 1}), ("tock", {"n": 2}))).result
     assert r.stream_format == "sse" and [a.code for a in r.anomalies] == ["unknown_shape"]
     assert "tick, tock" in r.anomalies[0].message
+
+
+def test_info_tab_shows_the_raw_host_and_both_finish_words():
+    from cassette_tui.tui.detail import _info_lines
+
+    rec = inference("https://api.anthropic.com/v1/messages", anthropic_message("tool_use", [
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]), endpoint="/v1/messages")
+    rows = {line.plain.split(None, 1)[0]: line.plain.split(None, 1)[1].strip() for line in _info_lines(rec, rec.summary()) if len(line.plain.split(None, 1)) == 2}
+    assert (rows["provider"], rows["host"], rows["finish"]) == ("anthropic", "api.anthropic.com", "tool_use (tool_calls)")
