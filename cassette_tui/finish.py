@@ -41,6 +41,13 @@ def normalize_finish(raw: object) -> str | None:
     return _WORDS.get(word, "other")
 
 
+def normalize_choice_finish(raw: object, called_tools: bool) -> str | None:
+    """A choice's normalized finish: Gemini's STOP and Ollama's stop end a turn that calls
+    tools too, so a stop whose choice called tools is tool_calls, as OpenAI and Anthropic say it."""
+    norm = normalize_finish(raw)
+    return "tool_calls" if norm == "stop" and called_tools else norm
+
+
 def most_telling(raws: Iterable[object]) -> tuple[object, str | None]:
     """Of several choices' raw finish reasons, the one to show and its normalized word."""
     best: tuple[object, str | None] = (None, None)

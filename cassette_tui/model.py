@@ -10,7 +10,7 @@ import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .finish import most_telling, normalize_finish
+from .finish import most_telling, normalize_choice_finish
 
 # Kinds of recording, by what the call did (not by how it was transported).
 KINDS = (
@@ -114,7 +114,8 @@ class Result:
     @property
     def finish(self) -> str | None:
         """finish_reason normalized: stop, length, tool_calls, content_filter, error or other."""
-        return normalize_finish(self.finish_reason)
+        raw = self.finish_reason
+        return normalize_choice_finish(raw, any(c.tool_calls for c in self.choices if c.finish_reason == raw))
 
     @property
     def tool_calls(self) -> list[ToolCall]:

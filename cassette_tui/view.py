@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .finish import normalize_finish
+from .finish import normalize_choice_finish, normalize_finish
 from .jsonio import dumps_pretty, loads_or_none
 from .model import Result, Summary
 from .recording import Recording
@@ -130,11 +130,11 @@ def pretty_arguments(text: str) -> str:
     return text
 
 
-def _finish_text(raw: str | None) -> str:
+def _finish_text(raw: str | None, called_tools: bool = False) -> str:
     """The provider's finish reason, with the normalized word when it differs ('end_turn (stop)')."""
     if not raw:
         return "none"
-    norm = normalize_finish(raw)
+    norm = normalize_choice_finish(raw, called_tools)
     return raw if norm == raw else f"{raw} ({norm})"
 
 
@@ -188,7 +188,7 @@ def response_section(result: Result, limit: int | None = TEXT_LIMIT) -> Section:
         s.add(("recorded error ", "error"), (safe(" ".join(str(err.get(k)) for k in ("category", "type", "status_code") if err.get(k))), "error"))
         s.text(str(err.get("message") or ""), "error", indent=4, limit=limit)
     for choice in result.choices:
-        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(_finish_text(choice.finish_reason)), "warn" if normalize_finish(choice.finish_reason) in (None, "length") else "value"))
+        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(_finish_text(choice.finish_reason, bool(choice.tool_calls))), "warn" if normalize_finish(choice.finish_reason) in (None, "length") else "value"))
         del head
         if choice.reasoning:
             s.add(("reasoning", "reasoning"), indent=2)

@@ -359,7 +359,7 @@ def test_responses_api_stream_as_sse_lines():
     rec = passthrough("https://api.openai.com/v1/responses", sse_lines(*[(e["type"], e) for e in events]), WEATHER_TOOLS)
     r = rec.result
     assert r.stream_format == "openai-responses-sse"
-    assert (r.text, r.reasoning, r.finish_reason, r.finish) == ("Hello world", "Greet back.", "completed", "stop")
+    assert (r.text, r.reasoning, r.finish_reason, r.finish) == ("Hello world", "Greet back.", "completed", "tool_calls")   # completed, with a call
     assert [(t.id, t.name, t.arguments) for t in r.tool_calls] == [("call_9", "get_weather", '{"city":"Paris"}')]
     assert r.usage == {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}
     assert r.anomalies == []
@@ -390,7 +390,7 @@ def test_responses_api_single_response_object():
         "usage": {"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}}}
     rec = inference("https://api.openai.com/v1/responses", response, endpoint="/v1/responses", request_body=WEATHER_TOOLS)
     r = rec.result
-    assert (r.stream_format, r.text, r.reasoning, r.finish) == ("openai-response", "Checking.", "Need the weather.", "stop")
+    assert (r.stream_format, r.text, r.reasoning, r.finish) == ("openai-response", "Checking.", "Need the weather.", "tool_calls")
     assert [(t.id, t.name) for t in r.tool_calls] == [("call_1", "get_weather")]
     assert [a.code for a in r.anomalies] == ["schema_mismatch"]    # 'city' is required, 'town' was sent
 
@@ -434,3 +434,14 @@ def test_info_tab_shows_the_raw_host_and_both_finish_words():
         {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]), endpoint="/v1/messages")
     rows = {line.plain.split(None, 1)[0]: line.plain.split(None, 1)[1].strip() for line in _info_lines(rec, rec.summary()) if len(line.plain.split(None, 1)) == 2}
     assert (rows["provider"], rows["host"], rows["finish"]) == ("anthropic", "api.anthropic.com", "tool_use (tool_calls)")
+
+
+def test_a_plain_stop_that_called_tools_is_tool_calls():
+    # Gemini ends a function-calling turn with STOP (https://ai.google.dev/api/generate-content#FinishReason).
+    chunk = {"candidates": [{"index": 0, "finish_reason": "STOP", "content": {"role": "model", "parts": [{"function_call": {"name": "get_weather", "args": {"city": "Paris"}}}]}}]}
+    rec = inference("vertexai:///generate_content_stream", [chunk], endpoint="/generate_content_stream", streaming=True)
+    s = rec.summary()
+    assert (s.finish_reason, s.finish) == ("STOP", "tool_calls")
+    assert filter_summaries([s], parse("finish:tool_calls")) == [s]
+    text = "\n".join(line.plain for sec in recording_sections(rec) for line in sec.lines)
+    assert "STOP (tool_calls)" in text
