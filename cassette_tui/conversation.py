@@ -19,13 +19,16 @@ class Step:
     name: str = ""       # tool name, for tool calls and (when known) results
     call_id: str = ""    # links a tool call to its result
     new: bool = False    # produced by this recording's response, not sent in its request
+    message: int = -1    # which message of the request it belongs to (-1: not a request message)
+    part: int = 0        # its place among the parts of a message whose content is a list (text + image ...)
 
     def key(self) -> tuple[str, str, str, str]:
         """What identifies a step when comparing histories (ids vary run to run)."""
         return (self.role, self.kind, self.name, self.text.strip())
 
     def to_json(self) -> dict[str, Any]:
-        return {"role": self.role, "kind": self.kind, "text": self.text, "name": self.name, "call_id": self.call_id, "new": self.new}
+        return {"role": self.role, "kind": self.kind, "text": self.text, "name": self.name, "call_id": self.call_id, "new": self.new,
+                "message": self.message, "part": self.part}
 
 
 def request_steps(request: Any) -> list[Step]:
@@ -37,6 +40,14 @@ def request_steps(request: Any) -> list[Step]:
     except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError) as exc:
         # Valid JSON of a shape no client sends: say so in the conversation, never raise.
         return [Step("system", "error", f"the request has a shape that cannot be read ({type(exc).__name__}: {exc})"[:300])]
+
+
+def _add(steps: list[Step], message: list[Step]) -> None:
+    """Append the steps of one request message, numbered as the next message."""
+    number = steps[-1].message + 1 if steps else 0
+    for step in message:
+        step.message = number
+    steps.extend(message)
 
 
 def _request_steps(request: dict) -> list[Step]:
@@ -51,33 +62,33 @@ def _request_steps(request: dict) -> list[Step]:
     steps: list[Step] = []
     system = body.get("system")
     if system:
-        steps.append(Step("system", "text", _text(system)))
+        _add(steps, [Step("system", "text", _text(system))])
     config = body.get("config")
     if isinstance(config, dict) and config.get("system_instruction"):
-        steps.append(Step("system", "text", _text(config["system_instruction"])))
+        _add(steps, [Step("system", "text", _text(config["system_instruction"]))])
     if isinstance(body.get("messages"), list):
         for msg in body["messages"]:
-            steps.extend(_message_steps(msg))
+            _add(steps, _message_steps(msg))
     elif isinstance(body.get("contents"), list):
         for content in body["contents"]:
-            steps.extend(_genai_steps(content))
+            _add(steps, _genai_steps(content))
     elif isinstance(body.get("contents"), str):
-        steps.append(Step("user", "text", body["contents"]))
+        _add(steps, [Step("user", "text", body["contents"])])
     elif "input" in body and isinstance(body.get("input"), (str, list)):
         inp = body["input"]
         if isinstance(inp, str):
-            steps.append(Step("user", "text", inp))
+            _add(steps, [Step("user", "text", inp)])
         else:
             for item in inp:
                 if isinstance(item, dict) and "role" in item:
-                    steps.extend(_message_steps(item))
+                    _add(steps, _message_steps(item))
                 elif isinstance(item, str):
-                    steps.append(Step("user", "text", item))
+                    _add(steps, [Step("user", "text", item)])
     elif "prompt" in body:
         prompt = body["prompt"]
-        steps.append(Step("user", "text", prompt if isinstance(prompt, str) else _text(prompt)))
+        _add(steps, [Step("user", "text", prompt if isinstance(prompt, str) else _text(prompt))])
     elif "query" in body:
-        steps.append(Step("user", "text", _text(body.get("query"))))
+        _add(steps, [Step("user", "text", _text(body.get("query")))])
     return steps
 
 
@@ -107,7 +118,21 @@ def _message_steps(msg: Any) -> list[Step]:
             fn = tc.get("function") if isinstance(tc.get("function"), dict) else {}
             args = fn.get("arguments")
             steps.append(Step(role, "tool_call", args if isinstance(args, str) else dumps_line(args), name=str(fn.get("name") or ""), call_id=str(tc.get("id") or "")))
+    # Text and images (Ollama `images`, content parts) of one message stay one message; the
+    # tool calls it makes and the results it carries (Anthropic blocks) are steps of their own.
+    return _group_message(steps)
+
+
+def _group_message(steps: list[Step]) -> list[Step]:
+    """Number the runs of text, image and reasoning parts: part 1, 2 ... continue part 0."""
+    part = -1
+    for step in steps:
+        part = part + 1 if step.kind in _PART_KINDS and part >= 0 else (0 if step.kind in _PART_KINDS else -1)
+        step.part = max(part, 0)
     return steps
+
+
+_PART_KINDS = ("text", "image", "reasoning")
 
 
 def _part_steps(role: str, part: Any) -> list[Step]:
@@ -138,7 +163,7 @@ def _genai_steps(content: Any) -> list[Step]:
     if not isinstance(content, dict):
         return [Step("user", "text", _text(content))] if content else []
     role = "assistant" if content.get("role") == "model" else str(content.get("role") or "user")
-    steps = []
+    steps: list[Step] = []
     for part in content.get("parts") or ():
         if not isinstance(part, dict):
             continue
@@ -153,7 +178,7 @@ def _genai_steps(content: Any) -> list[Step]:
         if part.get("inline_data") or part.get("file_data"):
             data = part.get("inline_data") or part.get("file_data")
             steps.append(Step(role, "image", _image_label((data or {}).get("mime_type") or "inline data")))
-    return steps
+    return _group_message(steps)
 
 
 def response_steps(result: Result) -> list[Step]:

@@ -421,10 +421,16 @@ def _check(version: str) -> None:
 _H12_RE = re.compile(r"^([0-9a-f]{12})\.json$")
 _H64_RE = re.compile(r"^([0-9a-f]{64})\.json$")
 _MODELS_RE = re.compile(r"^models-([0-9a-f]{64})-([0-9a-f]{8})\.json$")
+# The 2025-09..10 `recordings/responses/` layout named model lists by the v1 hash's 12 hex.
+_LEGACY_MODELS_RE = re.compile(r"^models-([0-9a-f]{12})-([0-9a-f]{8})\.json$")
 
 
 def name_hash(path: str) -> tuple[str, str] | None:
-    """(hash, form) from a recording's file name; form is "h12", "h64" or "models"."""
+    """(hash, form) from a recording's file name; form is "h12", "h64" or "models".
+
+    A legacy model list (`models-<12 hex>-<8 hex>.json`) is named by a 12-hex hash like
+    any file of its layout, so its form is "h12": matched by prefix, stale today.
+    """
     name = os.path.basename(str(path))
     m = _H64_RE.match(name)
     if m:
@@ -435,11 +441,15 @@ def name_hash(path: str) -> tuple[str, str] | None:
     m = _MODELS_RE.match(name)
     if m:
         return m.group(1), "models"
+    m = _LEGACY_MODELS_RE.match(name)
+    if m:
+        return m.group(1), "h12"
     return None
 
 
 def _name_digest(path: str) -> str | None:
-    m = _MODELS_RE.match(os.path.basename(str(path)))
+    name = os.path.basename(str(path))
+    m = _MODELS_RE.match(name) or _LEGACY_MODELS_RE.match(name)
     return m.group(2) if m else None
 
 

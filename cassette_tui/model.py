@@ -10,6 +10,8 @@ import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .finish import most_telling, normalize_choice_finish
+
 # Kinds of recording, by what the call did (not by how it was transported).
 KINDS = (
     "chat",         # chat completions, Ollama /api/chat, genai, Anthropic messages, Gemini interactions
@@ -104,7 +106,16 @@ class Result:
 
     @property
     def finish_reason(self) -> str | None:
-        return self.choices[0].finish_reason if self.choices else None
+        """The provider's own finish reason; of several choices, the most telling one (a cut first)."""
+        if len(self.choices) == 1:
+            return self.choices[0].finish_reason
+        return most_telling(c.finish_reason for c in self.choices)[0]  # type: ignore[return-value]
+
+    @property
+    def finish(self) -> str | None:
+        """finish_reason normalized: stop, length, tool_calls, content_filter, error or other."""
+        raw = self.finish_reason
+        return normalize_choice_finish(raw, any(c.tool_calls for c in self.choices if c.finish_reason == raw))
 
     @property
     def tool_calls(self) -> list[ToolCall]:
@@ -147,6 +158,8 @@ class Summary:
     era: str = ""                         # sqlite | flat | per-area
     text: str = ""                        # lower-cased message and response text for bare-word search
     status: str | None = None             # verify status (ok, stale, mismatch ...) once known
+    host: str | None = None               # the raw host of the request's URL ('localhost:8000'), if any
+    finish: str | None = None             # finish_reason normalized: stop length tool_calls content_filter error other
 
     def to_json(self) -> dict[str, Any]:
         """The public `ls --json` shape."""
@@ -158,9 +171,11 @@ class Summary:
             "endpoint": self.endpoint,
             "model": self.model,
             "provider": self.provider,
+            "host": self.host,
             "streaming": self.streaming,
             "chunks": self.chunks,
             "finish_reason": self.finish_reason,
+            "finish": self.finish,
             "tool_calls": list(self.tool_calls),
             "tools": len(self.tools),
             "messages": self.messages,
@@ -174,7 +189,7 @@ class Summary:
 # deep-copies and is ~20x slower).
 summary_row = operator.attrgetter(*(f.name for f in fields(Summary)))
 
-_SORT_ATTRS = {"test": "test_id", "finish": "finish_reason"}
+_SORT_ATTRS = {"test": "test_id"}
 
 
 def summary_sort_key(key: str) -> Any:

@@ -20,7 +20,7 @@ Numbers (size:, chunks:, messages:): `>100k`, `>=1.5m`, `<10`, `<=3`, `=3`,
 `10..50` (inclusive; either end may be left open), and a plain number means
 exactly that. size: takes units k/kb, m/mb, g/gb (powers of 1024).
 
-Fields: test: model: endpoint:/ep: provider: kind: stream:yes|no tool: called:
+Fields: test: model: endpoint:/ep: provider: host: kind: stream:yes|no tool: called:
 finish: has: anomaly: is: path: id: size: chunks: messages:
 (has:tools|error|reasoning|image|anomaly|problem|<anomaly code>; is:<status>,
 is:problem, is:none). To search for text that looks like an operator or a field
@@ -48,11 +48,12 @@ FIELDS: dict[str, str] = {
     "endpoint": "endpoint contains the text, e.g. endpoint:/v1/chat",
     "ep": "short for endpoint:",
     "provider": "provider is exactly this (case-insensitive, globs allowed)",
+    "host": "the raw host of the request's URL contains the text, e.g. host:localhost:8000",
     "kind": "kind is exactly: " + " ".join(KINDS),
     "stream": "stream:yes or stream:no (also true/false, 1/0)",
     "tool": "a tool the response called or the request offered",
     "called": "a tool the response called",
-    "finish": "finish reason is exactly this; finish:none when missing",
+    "finish": "finish reason, normalized (stop length tool_calls content_filter error other) or the provider's own word (end_turn); finish:none when missing",
     "has": "has:tools|error|reasoning|image|anomaly|problem, or has:<anomaly code>",
     "anomaly": "an anomaly code contains the text (globs allowed)",
     "is": "verify status (is:ok, is:stale ...); is:problem for unreadable ones, is:none when not verified",
@@ -606,7 +607,7 @@ def _compile_term(field: str | None, chars: Chars, value_pos: int) -> Predicate:
     value = _text(chars).lower()
     globbed = _is_glob(chars)
 
-    if field in ("test", "model", "endpoint", "path"):
+    if field in ("test", "model", "endpoint", "path", "host"):
         return _str_field("test_id" if field == "test" else field, chars, "sub")
     if field == "id":
         return _str_field("id", chars, "prefix")
@@ -621,7 +622,8 @@ def _compile_term(field: str | None, chars: Chars, value_pos: int) -> Predicate:
     if field == "finish":
         if value == "none" and not globbed:
             return lambda s: s.finish_reason is None
-        return _str_field("finish_reason", chars, "exact")
+        normalized, raw = _str_field("finish", chars, "exact"), _str_field("finish_reason", chars, "exact")
+        return lambda s: normalized(s) or raw(s)
     if field == "is":
         if not globbed and value in ("problem", "invalid"):
             return lambda s: s.problem is not None

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from .conversation import Step, request_steps, response_steps
 from .jsonio import JSONProblem, loads
 from .model import Result, Summary
+from .providers import host_of, infer_provider, provider_from_test_id, provider_from_url  # noqa: F401 - re-exported
 from .streams import reassemble, type_label
 from .tools import offered_tools
 
@@ -21,32 +22,11 @@ SEARCH_STEP_LIMIT = 2_000
 
 _H12 = re.compile(r"^[0-9a-f]{12}$")
 _H64 = re.compile(r"^[0-9a-f]{64}$")
-_MODELS = re.compile(r"^models-([0-9a-f]{64})-([0-9a-f]{8})$")
-# `txt=openai/gpt-4o` style tokens inside a test id's brackets name the provider under test.
-_PROVIDER_TOKEN = re.compile(r"(?:^|[\[\-_])(?:txt|emb|vis|vision|embedding|rerank|shield|safety|model)=([A-Za-z0-9_.]+)/")
-
+_MODELS = re.compile(r"^models-([0-9a-f]{64}|[0-9a-f]{12})-([0-9a-f]{8})$")   # 12 hex: the 2025-09..10 layout
 _CHAT_PATHS = ("/chat/completions", "/api/chat", "/generate_content", "/generate_content_stream", "/v1/messages", "/messages", "/interactions", "/responses")
 _COMPLETION_PATHS = ("/completions", "/api/generate")
 _EMBEDDING_PATHS = ("/embeddings", "/api/embeddings", "/api/embed")
 _MODEL_PATHS = ("/v1/models", "/api/tags", "/models")
-
-_HOST_PROVIDERS = (
-    ("api.openai.com", "openai"),
-    ("openai.azure.com", "azure"),
-    ("bedrock", "bedrock"),
-    ("ml.cloud.ibm.com", "watsonx"),
-    ("generativelanguage.googleapis.com", "gemini"),
-    ("aiplatform.googleapis.com", "vertexai"),
-    ("fireworks", "fireworks"),
-    ("together", "together"),
-    ("anthropic.com", "anthropic"),
-    ("databricks", "databricks"),
-    ("groq", "groq"),
-    ("nvidia", "nvidia"),
-    (":11434", "ollama"),
-    (":8000", "vllm"),
-)
-
 
 # Problems of access, not of content: a permission fixed without touching the
 # file changes no mtime, so these are never trusted from the cache.
@@ -66,30 +46,6 @@ def name_form(stem: str) -> str:
     if _MODELS.match(stem):
         return "models"
     return "other"
-
-
-# Memoized: a tree holds thousands of recordings but few distinct test ids and URLs.
-@functools.lru_cache(maxsize=4096)
-def provider_from_test_id(test_id: str | None) -> str | None:
-    if not test_id:
-        return None
-    m = _PROVIDER_TOKEN.search(test_id)
-    return m.group(1).lower() if m else None
-
-
-@functools.lru_cache(maxsize=1024)
-def provider_from_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    if url.startswith("vertexai:"):
-        return "vertexai"
-    if url.startswith("__databricks__"):
-        return "databricks"
-    lower = url.lower()
-    for needle, provider in _HOST_PROVIDERS:
-        if needle in lower:
-            return provider
-    return urlparse(url).hostname or None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -256,7 +212,12 @@ class Recording:
 
     @lazy
     def provider(self) -> str | None:
-        return _provider_of(self.request, self.request_kind, self.test_id, self.url)
+        return _provider_of(self.request, self.request_kind, self.test_id, self.url, self.response, self.kind)
+
+    @lazy
+    def host(self) -> str | None:
+        """The raw host the request went to ('api.openai.com', 'localhost:8000'), if it had a URL."""
+        return host_of(self.url)
 
     @property
     def streaming(self) -> bool:
@@ -267,6 +228,11 @@ class Recording:
         """The streamed chunks (SSE lines for passthroughs); empty when not streamed."""
         body = self.response.get("body")
         return body if isinstance(body, list) and self.kind != "models" else []
+
+    @property
+    def chunk_count(self) -> int:
+        """How many chunks were streamed: SSE events, not their text lines; 0 for a model list."""
+        return _chunk_count(self.response.get("body"), self.kind, self.result)
 
     @lazy
     def kind(self) -> str:
@@ -345,9 +311,9 @@ class Recording:
             kind,
             endpoint,
             _model_of(req, body),
-            _provider_of(req, request_kind, test_id, url),
+            _provider_of(req, request_kind, test_id, url, response, kind),
             _streaming(kind, response),
-            len(chunks) if isinstance(chunks, list) and kind != "models" else 0,
+            _chunk_count(chunks, kind, result),
             result.finish_reason,
             called,
             offered,
@@ -359,6 +325,8 @@ class Recording:
             tuple(dict.fromkeys([a.code for a in anomalies])) if anomalies else (),
             self.era if era is None else era,
             _search_text(req_steps, result),
+            host=host_of(url),
+            finish=result.finish,
         )
 
     def __repr__(self) -> str:
@@ -415,15 +383,12 @@ def _model_of(req: dict[str, Any], body: dict[str, Any]) -> str | None:
     return None
 
 
-def _provider_of(req: dict[str, Any], request_kind: str, test_id: str | None, url: str) -> str | None:
+def _provider_of(req: dict[str, Any], request_kind: str, test_id: str | None, url: str, response: dict[str, Any], kind: str) -> str | None:
     if request_kind in ("tool", "file") and isinstance(req.get("provider"), str):
         return req["provider"]
-    meta = req.get("provider_metadata")
-    return (
-        provider_from_test_id(test_id)
-        or (meta.get("provider") if isinstance(meta, dict) and isinstance(meta.get("provider"), str) else None)
-        or provider_from_url(url)
-    )
+    first = response.get("body")
+    first = first[0] if isinstance(first, list) and first else first
+    return infer_provider(url, req.get("provider_metadata"), first, test_id, model_list=kind == "models")
 
 
 def _kind_of(request_kind: str, endpoint: str | None, body: dict[str, Any], response: dict[str, Any]) -> str:
@@ -455,6 +420,14 @@ def _streaming(kind: str, response: dict[str, Any]) -> bool:
     if kind == "models":
         return False
     return bool(response.get("is_streaming")) or isinstance(response.get("body"), list)
+
+
+def _chunk_count(chunks: Any, kind: str, result: Result) -> int:
+    if not isinstance(chunks, list) or kind == "models":
+        return 0
+    if chunks and isinstance(chunks[0], str):
+        return result.chunks   # SSE lines: the reader counted their events
+    return len(chunks)
 
 
 def _message_count(body: dict[str, Any]) -> int:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .finish import normalize_finish
 from .jsonio import loads_or_none
 from .model import Anomaly, Choice, ChunkEvent, Result, ToolCall
+from .responses_api import is_response_object, is_responses_event, response_object, responses_stream
 from .tools import check_tool_calls
-
-# Finish reasons that mean "the output was cut", across providers.
-TRUNCATED = {"length", "max_tokens", "MAX_TOKENS"}
 
 
 def type_label(obj: Any) -> str:
@@ -135,12 +134,27 @@ def _reassemble_list(body: list, events: bool = True) -> Result:
         return ollama_stream(body, events)
     if label == "Model" or (isinstance(data, dict) and data.get("object") == "model"):
         ids = [str(d.get("id")) for d in map(data_of, body) if isinstance(d, dict)]
-        return Result("model-list", output=f"{len(ids)} models: " + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""), chunks=len(body))
+        # A model list is recorded as a list but was never streamed: it has models, not chunks.
+        return Result("model-list", output=f"{len(ids)} models: " + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""))
     if isinstance(data, dict) and "candidates" in data:
         return genai_stream(body, events)
+    if is_responses_event(data):
+        return _responses_events([(n, "", data_of(x)) for n, x in enumerate(body)], len(body), events, "openai-responses")
     r = Result("list", chunks=len(body), output=f"a list of {len(body)} items")
+    r.anomalies.append(_unknown_shape(f"a list of {len(body)} items starting with {type_label(first) or type(first).__name__}"))
     if events:
         r.events = [ChunkEvent(i, "meta", detail=type_label(x) or type(x).__name__) for i, x in enumerate(body)]
+    return r
+
+
+def _unknown_shape(what: str) -> Anomaly:
+    return Anomaly("unknown_shape", f"no reader knows this response shape ({what}): nothing was reassembled; see the raw JSON"[:300])
+
+
+def _responses_events(events: list[tuple[int, str, Any]], nevents: int, with_events: bool, fmt: str) -> Result:
+    r = Result(fmt, chunks=nevents)
+    responses_stream(events, r, _emitter(r, with_events))
+    _finish_checks(r)
     return r
 
 
@@ -556,10 +570,14 @@ def _genai_add(chunk: dict, choices: dict[int, Choice], n: int, r: Result, emit:
 
 
 def parse_sse(lines: list) -> list[tuple[int, str, Any]]:
-    """SSE text lines -> [(line number, event name, parsed data)]; `[DONE]` stays a string."""
+    """SSE text lines -> [(event number, event name, parsed data)]; `[DONE]` stays a string.
+
+    Events are numbered from 0 like the chunks of other streams: an `event:` line, its
+    `data:` line and the blank line after them are one event, not three chunks.
+    """
     events: list[tuple[int, str, Any]] = []
     name = ""
-    for n, line in enumerate(lines):
+    for line in lines:
         if not isinstance(line, str):
             continue
         if line.startswith("event:"):
@@ -570,7 +588,7 @@ def parse_sse(lines: list) -> list[tuple[int, str, Any]]:
             if data is None:
                 data = payload
             ev = name or (data.get("type") if isinstance(data, dict) else "") or ""
-            events.append((n, ev, data))
+            events.append((len(events), ev, data))
         elif line == "":
             name = ""
     return events
@@ -580,22 +598,25 @@ def _sse(lines: list, with_events: bool = True) -> Result:
     events = parse_sse(lines)
     names = {e[1] for e in events}
     if any(n.startswith(("message_", "content_block")) for n in names):
-        return anthropic_sse(events, len(lines), with_events)
+        return anthropic_sse(events, len(events), with_events)
     if any(n.startswith(("interaction.", "content.")) for n in names):
-        return gemini_interactions_sse(events, len(lines), with_events)
+        return gemini_interactions_sse(events, len(events), with_events)
+    if any(n.startswith("response.") for n in names):
+        return _responses_events(events, len(events), with_events, "openai-responses-sse")
     chunks = [d for _, _, d in events if isinstance(d, dict)]
     if chunks and chunks[0].get("object") == "chat.completion.chunk":
         r = openai_chat_stream(chunks, with_events)
         r.stream_format = "openai-sse"
         return r
-    r = Result("sse", chunks=len(lines), output=f"{len(events)} server-sent events")
+    r = Result("sse", chunks=len(events), output=f"{len(events)} server-sent events")
+    r.anomalies.append(_unknown_shape(f"{len(events)} server-sent events: " + ", ".join(sorted(names - {""}))[:80]))
     if with_events:
         r.events = [ChunkEvent(n, "meta", detail=name) for n, name, _ in events]
     return r
 
 
-def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: bool = True) -> Result:
-    r = Result("anthropic-sse", chunks=nlines)
+def anthropic_sse(events: list[tuple[int, str, Any]], nevents: int, with_events: bool = True) -> Result:
+    r = Result("anthropic-sse", chunks=nevents)
     emit = _emitter(r, with_events)
     choice = Choice(index=0, role="assistant")
     blocks: dict[int, tuple[str, ToolCall | None]] = {}
@@ -605,7 +626,7 @@ def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: 
             emit(n, "meta", detail=str(data)[:40])
             continue
         if stopped_at is not None and name.startswith("content_block"):
-            r.anomalies.append(Anomaly("chunk_after_finish", f"line {n} ({name}) after message_stop", n))
+            r.anomalies.append(Anomaly("chunk_after_finish", f"event {n} ({name}) after message_stop", n))
         if name == "message_start":
             msg = data.get("message") or {}
             choice.role = msg.get("role") or "assistant"
@@ -663,8 +684,8 @@ def anthropic_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: 
     return r
 
 
-def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, with_events: bool = True) -> Result:
-    r = Result("gemini-sse", chunks=nlines)
+def gemini_interactions_sse(events: list[tuple[int, str, Any]], nevents: int, with_events: bool = True) -> Result:
+    r = Result("gemini-sse", chunks=nevents)
     emit = _emitter(r, with_events)
     choice = Choice(index=0, role="assistant")
     kinds: dict[int, str] = {}
@@ -679,7 +700,7 @@ def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, wit
             kinds[data.get("index", -1)] = ctype
             if ctype == "function_call":
                 call = ToolCall(index=len(choice.tool_calls), id=content.get("id"), name=content.get("name"), type="function")
-                if content.get("arguments") is not None:
+                if content.get("arguments"):   # an empty {} here is a placeholder the deltas fill
                     call.arguments = _compact(content.get("arguments"))
                 choice.tool_calls.append(call)
                 calls[data.get("index", -1)] = call
@@ -696,17 +717,7 @@ def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, wit
                 choice.reasoning += delta.get("text", "")
                 emit(n, "reasoning", delta.get("text", ""))
             elif dtype == "function_call":
-                call = calls.get(data.get("index", -1))
-                if call is None:
-                    call = ToolCall(index=len(choice.tool_calls), id=delta.get("id"), name=delta.get("name"), type="function")
-                    choice.tool_calls.append(call)
-                    calls[data.get("index", -1)] = call
-                    emit(n, "tool_call", call.name or "", tool_index=call.index)
-                args = delta.get("arguments")
-                if args is not None:
-                    frag = args if isinstance(args, str) else _compact(args)
-                    call.arguments += frag
-                    emit(n, "tool_args", frag, tool_index=call.index)
+                _interaction_call_delta(choice, calls, data.get("index", -1), delta, n, emit)
             else:
                 emit(n, "meta", detail=str(dtype))
         elif name == "interaction.complete":
@@ -721,9 +732,34 @@ def gemini_interactions_sse(events: list[tuple[int, str, Any]], nlines: int, wit
             emit(n, "error", str(err.get("message", "")))
         else:
             emit(n, "meta", detail=name)
+    for call in choice.tool_calls:
+        if not call.arguments:
+            call.arguments = "{}"
     r.choices = [choice]
     _finish_checks(r)
     return r
+
+
+def _interaction_call_delta(choice: Choice, calls: dict[int, ToolCall], index: Any, delta: dict, n: int, emit: Emit) -> None:
+    """A `function_call` delta: it may carry the whole call (id, name, arguments as an object)."""
+    call = calls.get(index)
+    if call is None:
+        call = calls[index] = ToolCall(index=len(choice.tool_calls), type="function")
+        choice.tool_calls.append(call)
+    named = bool(call.name)
+    if not call.id and isinstance(delta.get("id"), str):
+        call.id = delta["id"]
+    if not call.name and isinstance(delta.get("name"), str):
+        call.name = delta["name"]
+    if call.name and not named:
+        emit(n, "tool_call", call.name, tool_index=call.index, detail=call.id or "")
+    args = delta.get("arguments")
+    if isinstance(args, str):
+        call.arguments += args        # a fragment of the arguments' JSON text
+        emit(n, "tool_args", args, tool_index=call.index)
+    elif args is not None:
+        call.arguments = _compact(args)   # the whole arguments object: it replaces, never appends
+        emit(n, "tool_args", call.arguments, tool_index=call.index)
 
 
 # --- single bodies ----------------------------------------------------------------------
@@ -762,15 +798,21 @@ def _single(body: Any, events: bool) -> Result:
         return _interaction(data)
     if isinstance(data.get("results"), list):
         return _rerank(data)
+    if is_response_object(data):
+        r = response_object(data)
+        _finish_checks(r)
+        return r
+    if label == "ProgressResponse":   # Ollama /api/pull and /api/push
+        return Result("ollama-progress", output=f"progress: {data.get('status')}")
     if "error" in data:
         err = data["error"]
         message = err.get("message") if isinstance(err, dict) else str(err)
         r = Result("error-body", output=_clip(str(message)))
         r.error = {"category": "http", "message": message}
         return r
-    if label:
-        return Result("object", output=f"{label} object")
-    return Result("object", output=f"an object with keys {', '.join(list(data)[:8])}")
+    r = Result("object", output=f"{label} object" if label else f"an object with keys {', '.join(map(str, list(data)[:8]))}")
+    r.anomalies.append(_unknown_shape(r.output))
+    return r
 
 
 def _openai_chat_message(data: dict) -> Result:
@@ -871,10 +913,13 @@ def _finish_checks(r: Result) -> None:
     for c in r.choices:
         if c.role == "tool":
             continue
+        if c.reasoning and not c.content and not c.tool_calls and not r.error:
+            where = f"choice {c.index} " if len(r.choices) > 1 else ""
+            r.anomalies.append(Anomaly("no_answer", f"{where}ended with reasoning only: the client received no text and no tool call"))
         if not c.finish_reason:
             where = f"choice {c.index} " if len(r.choices) > 1 else ""
             r.anomalies.append(Anomaly("no_finish", f"{where}has no finish reason: the stream may be cut short"))
-        elif c.finish_reason in TRUNCATED:
+        elif normalize_finish(c.finish_reason) == "length":
             r.anomalies.append(Anomaly("finish_length", f"finish reason '{c.finish_reason}': the output hit the token limit"))
 
 

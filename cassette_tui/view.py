@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .finish import normalize_choice_finish, normalize_finish
 from .jsonio import dumps_pretty, loads_or_none
 from .model import Result, Summary
 from .recording import Recording
@@ -114,7 +115,9 @@ def _step_lines(section: Section, step: Any, limit: int | None = TEXT_LIMIT) -> 
     role = safe(step.role if isinstance(step.role, str) else str(step.role))
     role_style = ROLE_STYLE.get(role, "")
     marker = "▶ " if step.new else ""
-    if step.kind == "tool_call":
+    if getattr(step, "part", 0) and step.kind in ("text", "image", "reasoning"):
+        _part_lines(section, step, limit)   # a later part of the message above: no heading of its own
+    elif step.kind == "tool_call":
         section.add((marker, "new"), (f"{role} ", role_style), ("calls ", "dim"), (safe(step.name or "?"), "toolname"), (f"  {safe(step.call_id)}" if step.call_id else "", "dim"))
         section.text(pretty_arguments(step.text), "args", indent=4, limit=limit)
     elif step.kind == "tool_result":
@@ -135,12 +138,30 @@ def _step_lines(section: Section, step: Any, limit: int | None = TEXT_LIMIT) -> 
         section.text(step.text if step.text else "(empty)", "" if step.text else "dim", indent=4, limit=limit)
 
 
+def _part_lines(section: Section, step: Any, limit: int | None) -> None:
+    if step.kind == "image":
+        section.add(("+ ", "dim"), (safe(step.text), "dim"), indent=4)
+    elif step.kind == "reasoning":
+        section.add(("+ ", "dim"), ("reasoning", "reasoning"), indent=4)
+        section.text(step.text, "reasoning", indent=6, limit=limit)
+    else:
+        section.text(step.text if step.text else "(empty)", "" if step.text else "dim", indent=4, limit=limit)
+
+
 def pretty_arguments(text: str) -> str:
     """Tool arguments indented when they are JSON; as they are otherwise."""
     value = loads_or_none(text) if text else None
     if isinstance(value, (dict, list)):
         return dumps_pretty(value)
     return text
+
+
+def _finish_text(raw: str | None, called_tools: bool = False) -> str:
+    """The provider's finish reason, with the normalized word when it differs ('end_turn (stop)')."""
+    if not raw:
+        return "none"
+    norm = normalize_choice_finish(raw, called_tools)
+    return raw if norm == raw else f"{raw} ({norm})"
 
 
 def header_section(rec: Recording, display_path: str | None = None) -> Section:
@@ -161,7 +182,8 @@ def header_section(rec: Recording, display_path: str | None = None) -> Section:
 
 def conversation_section(rec: Recording, limit: int | None = TEXT_LIMIT) -> Section:
     steps = recording_timeline(rec)
-    s = Section("Conversation", style="title", note=f"{sum(1 for x in steps if not x.new)} sent, {sum(1 for x in steps if x.new)} received")
+    sent = len({x.message for x in steps if not x.new})   # a message of several parts is one message
+    s = Section("Conversation", style="title", note=f"{sent} sent, {sum(1 for x in steps if x.new)} received")
     if not steps:
         s.add(("(no messages)", "dim"))
     for step in steps:
@@ -192,7 +214,7 @@ def response_section(result: Result, limit: int | None = TEXT_LIMIT) -> Section:
         s.add(("recorded error ", "error"), (safe(" ".join(str(err.get(k)) for k in ("category", "type", "status_code") if err.get(k))), "error"))
         s.text(str(err.get("message") or ""), "error", indent=4, limit=limit)
     for choice in result.choices:
-        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(choice.finish_reason or "none"), "warn" if not choice.finish_reason or choice.finish_reason in ("length", "max_tokens", "MAX_TOKENS") else "value"))
+        head = s.add((f"choice {choice.index}" if len(result.choices) > 1 else "", "dim"), (safe(choice.role or "assistant"), ROLE_STYLE.get(choice.role or "assistant", "assistant") if isinstance(choice.role or "", str) else "assistant"), ("  finish ", "dim"), (safe(_finish_text(choice.finish_reason, bool(choice.tool_calls))), "warn" if normalize_finish(choice.finish_reason) in (None, "length") else "value"))
         del head
         if choice.reasoning:
             s.add(("reasoning", "reasoning"), indent=2)
@@ -322,8 +344,8 @@ def summary_cells(s: Summary) -> list[Span]:
         Span(safe(s.endpoint or ""), "value"),
         Span(safe(s.model or ""), "model"),
         Span(str(s.chunks) if s.streaming else "no", "dim" if not s.streaming else "value"),
-        Span(safe(s.finish_reason or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
-             "warn" if s.kind in ("chat", "completion") and (not s.finish_reason or s.finish_reason in ("length", "max_tokens", "MAX_TOKENS")) else "value"),
+        Span(safe(s.finish or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
+             "warn" if s.kind in ("chat", "completion") and (not s.finish or s.finish == "length") else "value"),
         Span(safe(", ".join(s.tool_calls)), "toolname"),
         Span(human_size(s.size), "dim"),
         Span(safe(s.problem), "error") if s.problem else Span(safe("⚠ " + ",".join(s.anomalies)) if s.anomalies else "", "warn"),

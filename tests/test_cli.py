@@ -24,8 +24,8 @@ GPT4O_IDS = {
     "a9c49a7e865b73fe4eb500efeb2e745f3f7dc15499a8bcb8bddab59b9c4fe18e",
     AADC,
 }
-LS_KEYS = ["id", "path", "test_id", "kind", "endpoint", "model", "provider", "streaming", "chunks", "finish_reason", "tool_calls", "tools", "messages", "size", "problem"]
-SHOW_KEYS = {"id", "path", "test_id", "kind", "endpoint", "model", "provider", "streaming", "chunks", "result", "error", "anomalies", "timeline"}
+LS_KEYS = ["id", "path", "test_id", "kind", "endpoint", "model", "provider", "host", "streaming", "chunks", "finish_reason", "finish", "tool_calls", "tools", "messages", "size", "problem"]
+SHOW_KEYS = {"id", "path", "test_id", "kind", "endpoint", "model", "provider", "host", "streaming", "chunks", "result", "error", "anomalies", "timeline"}
 ESC = "\x1b"
 EVIL = "before\x1b[2J\x1b]52;c;aGVsbG8=\x07 [bold red]x[/] after"
 
@@ -88,9 +88,11 @@ def test_ls_json_keys_values_and_filter(env: dict[str, str], demo: Path) -> None
         "endpoint": "/v1/chat/completions",
         "model": "gpt-4o",
         "provider": "openai",
+        "host": "api.openai.com",
         "streaming": True,
         "chunks": 12,
         "finish_reason": "tool_calls",
+        "finish": "tool_calls",
         "tool_calls": ["get_user_permissions"],
         "tools": 5,
         "messages": 3,
@@ -125,7 +127,7 @@ def test_ls_json_query_filters(env: dict[str, str], demo: Path) -> None:
 
 def test_ls_limit_sort_reverse(env: dict[str, str], demo: Path) -> None:
     rows = json_lines(run(env, "ls", str(demo), "stream:yes", "--json", "--sort", "chunks", "--reverse", "--limit", "2").stdout)
-    assert [(r["id"][:12], r["chunks"]) for r in rows] == [("84cab42e1f5c", 51), ("2cb6caa89a82", 33)]
+    assert [(r["id"][:12], r["chunks"]) for r in rows] == [("84cab42e1f5c", 51), ("4078aa36a9cb", 18)]   # the Gemini SSE recording has 11 events (33 lines): no longer second
     rows = json_lines(run(env, "ls", str(demo), "--json", "--sort", "size", "--limit", "1").stdout)
     assert [r["size"] for r in rows] == [min(p.stat().st_size for p in demo.rglob("*.json"))]
 

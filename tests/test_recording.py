@@ -165,7 +165,7 @@ def test_provider_from_test_id_and_url():
     assert provider_from_url("vertexai:///generate_content_stream") == "vertexai"
     assert provider_from_url("__databricks__/serving-endpoints/v1/chat/completions") == "databricks"
     assert provider_from_url("http://0.0.0.0:11434/v1/v1/completions") == "ollama"
-    assert provider_from_url("https://example.org/v1/x") == "example.org"
+    assert provider_from_url("https://example.org/v1/x") is None   # an unknown host is no provider name (issue 15)
     assert provider_from_url("") is None
 
 
@@ -190,7 +190,7 @@ def test_hand_made_kinds():
     assert (fp.kind, fp.endpoint, fp.provider) == ("file", "file_processors", "pypdf")
     http = Recording({"request": {"test_id": None, "url": "https://x.example/v1/whatever", "method": "GET", "payload": {}},
                       "response": {"status": 200, "body": {"ok": True}, "is_streaming": False}})
-    assert (http.kind, http.endpoint, http.provider) == ("http", "/v1/whatever", "x.example")
+    assert (http.kind, http.endpoint, http.provider, http.host) == ("http", "/v1/whatever", None, "x.example")
     odd = Recording({"request": {"foo": 1}, "response": {}})
     assert odd.kind == "unknown"
 

@@ -94,7 +94,7 @@ def test_type_label_and_data_of():
 
 def test_parse_sse_keeps_done_as_string():
     lines = ["event: a", 'data: {"x": 1}', "", 'data: {"type": "b"}', "", "data: [DONE]", ""]
-    assert parse_sse(lines) == [(1, "a", {"x": 1}), (3, "b", {"type": "b"}), (5, "", "[DONE]")]
+    assert parse_sse(lines) == [(0, "a", {"x": 1}), (1, "b", {"type": "b"}), (2, "", "[DONE]")]   # numbered by event, not by line
 
 
 # --- OpenAI ChatCompletionChunk ---------------------------------------------------------
@@ -178,7 +178,7 @@ def test_openai_two_choices():
     r = reassemble(stream(body))
     assert [(c.index, c.content, c.finish_reason) for c in r.choices] == [(0, "Paris", "stop"), (1, "It is Paris", "length")]
     assert r.text == "Paris\nIt is Paris"
-    assert r.finish_reason == "stop"
+    assert r.finish_reason == "length"   # of several choices the cut one, so finish:length and has:finish_length agree
     assert codes(r) == ["finish_length"]
 
 
@@ -370,23 +370,23 @@ def test_anthropic_sse_fixture():
     assert rec.problem is None
     r = rec.result
     assert r.stream_format == "anthropic-sse"
-    assert r.chunks == 54
+    assert r.chunks == 18   # events, not the 54 text lines they take
     c = r.choices[0]
     assert (c.role, c.content, c.reasoning, c.finish_reason) == ("assistant", "Let me check the weather.", "The user wants the weather in Paris.", "tool_use")
     assert calls(r) == [(0, "toolu_01Fixture", "get_weather", '{"city": "Paris"}')]
     assert r.usage == {"input_tokens": 412, "output_tokens": 57}
     assert r.anomalies == []
-    # what each line added
+    # what each event added
     assert [(e.chunk, e.what, e.text) for e in r.events if e.what in ("text", "reasoning", "tool_call", "tool_args", "finish")] == [
-        (10, "reasoning", "The user wants the weather "),
-        (13, "reasoning", "in Paris."),
-        (25, "text", "Let me check "),
-        (28, "text", "the weather."),
-        (34, "tool_call", "get_weather"),
-        (37, "tool_args", ""),
-        (40, "tool_args", '{"city": '),
-        (43, "tool_args", '"Paris"}'),
-        (49, "finish", ""),
+        (3, "reasoning", "The user wants the weather "),
+        (4, "reasoning", "in Paris."),
+        (8, "text", "Let me check "),
+        (9, "text", "the weather."),
+        (11, "tool_call", "get_weather"),
+        (12, "tool_args", ""),
+        (13, "tool_args", '{"city": '),
+        (14, "tool_args", '"Paris"}'),
+        (16, "finish", ""),
     ]
 
 
@@ -505,7 +505,7 @@ def test_single_ollama_embed_response():
 def test_model_lists():
     models = [{"__type__": "openai.types.model.Model", "__data__": {"id": i, "object": "model", "created": 0, "owned_by": "o"}} for i in ("gpt-4o", "gpt-4o-mini")]
     r = reassemble(single(models))
-    assert (r.stream_format, r.output, r.chunks) == ("model-list", "2 models: gpt-4o, gpt-4o-mini", 2)
+    assert (r.stream_format, r.output, r.chunks) == ("model-list", "2 models: gpt-4o, gpt-4o-mini", 0)   # models, not chunks
     tags = {"__type__": "ollama._types.ListResponse", "__data__": {"models": [{"model": "llama3.2:3b"}, {"model": "all-minilm:l6-v2"}]}}
     r = reassemble(single(tags))
     assert (r.stream_format, r.output) == ("model-list", "2 models: llama3.2:3b, all-minilm:l6-v2")
@@ -878,7 +878,7 @@ def test_corpus_genai_function_call_stream():
 def test_corpus_gemini_interactions_sse():
     rec = corpus_file("2026-05/tests/integration/interactions/recordings/2cb6caa89a82691b08f59f724d697f518e57b07818c26c8a78c972dab8f3a95c.json")
     r = rec.result
-    assert (r.stream_format, r.chunks) == ("gemini-sse", 33)
+    assert (r.stream_format, r.chunks) == ("gemini-sse", 11)   # events (33 SSE lines)
     assert (r.text, r.reasoning, r.finish_reason) == ("1, 2, 3, 4, 5", "", "completed")
     assert r.usage == {"total_tokens": 25, "total_input_tokens": 13, "total_cached_tokens": 0, "total_output_tokens": 12,
                        "total_tool_use_tokens": 0, "total_thought_tokens": 0}

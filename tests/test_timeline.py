@@ -140,7 +140,8 @@ def test_three_turns_given_out_of_order(tmp_path):
         ("assistant", "text", "", "It is 18C and sunny in Paris, and the time is 14:05.", True),
     ]
     assert turns[2].to_json()["extends"] == 2
-    assert turns[2].to_json()["steps"][0] == {"role": "tool", "kind": "tool_result", "text": "14:05", "name": "get_time", "call_id": "call_t", "new": False}
+    assert turns[2].to_json()["steps"][0] == {"role": "tool", "kind": "tool_result", "text": "14:05", "name": "get_time", "call_id": "call_t", "new": False,
+                                               "message": 4, "part": 0}
 
 
 def test_tool_invocation_slots_after_the_turn_that_called_it(tmp_path):

@@ -295,7 +295,7 @@ class RecordingList(ScrollView, can_focus=True):
                 (s.model or "", Style(color="yellow")),
                 (s.provider or "", Style()),
                 (str(s.chunks) if s.streaming else "no", dim if not s.streaming else Style()),
-                (s.finish_reason or ("-" if s.kind in ("chat", "completion") and not s.problem else ""), Style(color="dark_orange") if s.finish_reason in ("length", "max_tokens", "MAX_TOKENS") else Style()),
+                (s.finish or ("-" if s.kind in ("chat", "completion") and not s.problem else ""), Style(color="dark_orange") if s.finish == "length" else Style()),
                 (", ".join(s.tool_calls), Style(color="yellow", bold=True)),
                 (s.status or "", VERIFY_STYLES.get(s.status or "", dim)),
                 (human_size(s.size), dim),
