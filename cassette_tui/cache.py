@@ -97,7 +97,7 @@ _NONE = type(None)
 # What each Summary field may hold once loaded: anything else would crash a face later.
 _FIELD_TYPES: dict[str, frozenset[type]] = {
     **dict.fromkeys(("id", "path", "kind", "era", "text"), frozenset({str})),
-    **dict.fromkeys(("test_id", "endpoint", "model", "provider", "finish_reason", "problem", "status"), frozenset({str, _NONE})),
+    **dict.fromkeys(("test_id", "endpoint", "model", "provider", "finish_reason", "problem", "status", "host", "finish"), frozenset({str, _NONE})),
     **dict.fromkeys(("chunks", "messages", "size"), frozenset({int})),
     **dict.fromkeys(("tool_calls", "tools", "flags", "anomalies"), frozenset({tuple})),
     "streaming": frozenset({bool}),

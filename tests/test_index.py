@@ -732,3 +732,13 @@ def test_parallel_and_serial_scans_agree_on_the_corpus() -> None:
     assert list(parallel.summaries) == list(serial.summaries)
     assert parallel.summaries == serial.summaries
     assert tree_digest(CORPUS) == before
+
+
+def test_every_summary_field_has_a_type_the_cache_checks() -> None:
+    """A field the cache's type check does not know makes every warm start a cold one."""
+    from dataclasses import fields
+
+    from cassette_tui.cache import _FIELD_TYPES
+    from cassette_tui.model import Summary
+
+    assert {f.name for f in fields(Summary)} == set(_FIELD_TYPES)
