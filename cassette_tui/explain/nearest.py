@@ -36,6 +36,7 @@ from .miss import Miss, test_parts
 
 SHORTLIST = 40          # files read and compared per miss, besides exact and same-test ones
 SAME_TEST_MAX = 60      # a test with more recordings than this is cut to its most alike
+INDEX_TOKENS_AFTER = 8  # misses answered by scanning every sketch before the token index is built
 _PROMPT_LISTS = ("messages", "contents", "input")
 _VERSION_PART = re.compile(r"v\d+(?:alpha|beta)?\d*|openai")
 
@@ -154,8 +155,9 @@ class Catalog:
     def __init__(self, index: Any, fingerprints: dict[str, tuple[str | None, tuple[int, ...]]]):
         self.entries: list[_Entry] = []
         self.by: dict[tuple[str, Any], list[int]] = {}
-        self.by_token: dict[int, list[int]] = {}
-        self.sketch_len: list[int] = []
+        self.sketches: list[tuple[int, ...]] = []
+        self._by_token: dict[int, list[int]] | None = None   # built once several misses have asked
+        self._asked = 0
         self.by_name: dict[str, list[str]] = {}
         self.position: dict[str, int] = {}
         endpoint_keys: dict[str | None, str] = {}     # a tree holds a few dozen endpoints: each worked out once
@@ -174,10 +176,25 @@ class Catalog:
             for key in (("test", s.test_id), ("function", (file, func)), ("file", file), ("endpoint", (tool, ep)), ("model", s.model)):
                 if key[1] and key[1] != ("", ""):
                     by.setdefault(key, []).append(i)
-            sketch = fingerprints.get(s.path, (None, ()))[1]
-            self.sketch_len.append(len(sketch))
-            for token in sketch:
-                self.by_token.setdefault(token, []).append(i)
+            self.sketches.append(fingerprints.get(s.path, (None, ()))[1])
+
+    def _shared_tokens(self, live_sketch: tuple[int, ...]) -> dict[int, int]:
+        """{entry: tokens its sketch shares with the live one}. The first few misses scan every sketch
+        (a C-level set intersection each); from then on an inverted index of the tokens pays for itself."""
+        live = set(live_sketch)
+        self._asked += 1
+        if self._asked <= INDEX_TOKENS_AFTER:
+            return {i: n for i, sketch in enumerate(self.sketches) if (n := len(live.intersection(sketch)))}
+        if self._by_token is None:
+            self._by_token = {}
+            for i, sketch in enumerate(self.sketches):
+                for token in sketch:
+                    self._by_token.setdefault(token, []).append(i)
+        shared: dict[int, int] = {}
+        for token in live:
+            for i in self._by_token.get(token, ()):
+                shared[i] = shared.get(i, 0) + 1
+        return shared
 
     def named(self, h: str) -> list[str]:
         """Files whose name is hash `h` (a 12-hex name when `h` starts with it; `h` may be a prefix)."""
@@ -199,12 +216,8 @@ class Catalog:
                     score[i] = score.get(i, 0.0) + weight
         sims: dict[int, float] = {}
         if live_sketch:
-            shared: dict[int, int] = {}
-            for token in set(live_sketch):
-                for i in self.by_token.get(token, ()):
-                    shared[i] = shared.get(i, 0) + 1
-            for i, n in shared.items():
-                sims[i] = n / (len(live_sketch) + self.sketch_len[i] - n)   # the sketches' own Jaccard
+            for i, n in self._shared_tokens(live_sketch).items():
+                sims[i] = n / (len(live_sketch) + len(self.sketches[i]) - n)   # the sketches' own Jaccard
                 score[i] = score.get(i, 0.0) + 3 * sims[i]
         must = [self.position[p] for p in exact if p in self.position]
         for i in must:
