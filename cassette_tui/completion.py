@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-from .query import FIELDS, HAS_VALUES
-
 SHELLS = ("bash", "zsh", "fish")
 
 FILE = {"bash": "_shtab_compgen_files", "zsh": "_files", "fish": "(__fish_complete_path (commandline -ct))"}
@@ -26,6 +24,8 @@ _IDS = "cassette-tui ls --json 2>/dev/null | sed -n 's/^{\"id\":\"\\([0-9a-f]\\{
 
 def query_words() -> list[str]:
     """What a query word starts with: each field, and the flag values written out."""
+    from .query import FIELDS, HAS_VALUES  # here: every command imports this module, few need the query language
+
     words = [f"{field}:" for field in FIELDS]
     words += [f"has:{v}" for v in HAS_VALUES] + ["stream:yes", "stream:no", "is:ok", "is:stale", "is:mismatch", "is:problem"]
     return sorted(set(words))
