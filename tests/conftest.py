@@ -37,3 +37,19 @@ def env(tmp_path: Path) -> dict[str, str]:
         e.pop(var, None)
     e["CASSETTE_TUI_CACHE_DIR"] = str(tmp_path / "user-cache")
     return e
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A private copy of the demo recordings (without their README), for tests that run the app on it."""
+    import shutil
+
+    root = tmp_path / "recordings"
+    shutil.copytree(Path(cassette_tui.__file__).resolve().parent / "demo", root, ignore=shutil.ignore_patterns("*.md"))
+    return root
+
+
+@pytest.fixture
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache folder of the test's own (`pytestmark = pytest.mark.usefixtures("private_cache")`)."""
+    monkeypatch.setenv("CASSETTE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -24,16 +23,7 @@ GPT4O = "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96"
 SIZE = (180, 50)
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CASSETTE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-
-
-@pytest.fixture
-def demo_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "recordings"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
-    return root
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 async def settle(app, pilot) -> None:

@@ -5,7 +5,6 @@ The real app, driven by its pilot; each key is pressed as a user types it, witho
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,7 @@ DEMO = Path(__file__).resolve().parents[1] / "cassette_tui" / "demo"
 GPT4O = "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96"
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CASSETTE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-
-
-@pytest.fixture
-def demo_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "recordings"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("*.md"))
-    return root
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 async def test_a_key_right_after_enter_is_a_command_not_filter_text(demo_copy: Path) -> None:

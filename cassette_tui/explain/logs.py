@@ -228,18 +228,9 @@ def _parse_block(variant: str, block: str) -> Miss | None:
                 miss.envelope = {"request": {"method": miss.method, "url": miss.url, "body": body}, "test_id": None}
                 miss.model = miss.model or (body.get("model") if isinstance(body.get("model"), str) else None)
         return miss
-    if variant in ("httpx", "httpx-stream"):
+    if variant in ("httpx", "httpx-stream", "rerank"):
         miss.kind = "http"
-        miss.method = anchor.group("method")
-        um = re.match(r"\s*(\S+)", rest)
-        if not um:
-            return None
-        miss.url = um.group(1)
-        miss.endpoint = url_path(miss.url)
-        return miss
-    if variant == "rerank":
-        miss.kind = "http"
-        miss.method = "POST"
+        miss.method = "POST" if variant == "rerank" else anchor.group("method")
         um = re.match(r"\s*(\S+)", rest)
         if not um:
             return None
