@@ -21,7 +21,7 @@ Pure: no Textual, no Rich.
 from __future__ import annotations
 
 from ..diff import string_window
-from .causes import ADVICE, CAUSE_ORDER, CAUSES, Cause, classify_change
+from .causes import ADVICE, CAUSE_ORDER, Cause, classify_change
 from .explanation import Explanation, explain
 from .grouping import Finding, group_explanations
 from .logs import parse_log
@@ -30,7 +30,7 @@ from .miss import Miss, is_hash, miss_from_hash, miss_from_recording, test_parts
 from .nearest import Candidate, HashTable, nearest
 
 __all__ = [
-    "ADVICE", "CAUSES", "CAUSE_ORDER", "FALLBACK_FOLDER", "SQLITE_FOLDER", "UNKNOWN_TEST_FOLDER",
+    "ADVICE", "CAUSE_ORDER", "FALLBACK_FOLDER", "SQLITE_FOLDER", "UNKNOWN_TEST_FOLDER",
     "Candidate", "Cause", "Explanation", "Finding", "HashTable", "Lookup", "Miss",
     "classify_change", "explain", "group_explanations", "is_hash", "map_into", "miss_from_hash", "miss_from_recording",
     "nearest", "parse_log", "replay_lookups", "replay_test_folder", "string_window", "test_parts",

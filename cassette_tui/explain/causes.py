@@ -30,7 +30,6 @@ CAUSE_ORDER = (
     "endpoint", "model", "test-id", "history", "content-shape", "tool", "prompt", "tool-arguments",
     "default", "parameter", "volatile", "other", "no-candidate", "unknown-live",
 )
-CAUSES = CAUSE_ORDER
 MEANINGLESS = frozenset({"volatile"})      # differences that change on every run: never what a user changed
 
 CAUSE_WORDS = {
