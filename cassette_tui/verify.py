@@ -173,8 +173,9 @@ def verify_recording(rec: Recording, rel_path: str | None = None, hashes: dict[s
         # names a file by the full hash, so replay never reads it, whatever matches.
         base.status = "stale"
         base.algorithm = "v1" if "v1" in versions else versions[-1]
+        what = "a model list's 12-hex name" if os.path.basename(path).startswith("models-") else "12-hex name"
         base.detail = (
-            f"12-hex name of the 2025-07..10 layout ({version_range(versions)} hash); "
+            f"{what} of the 2025-07..10 layout ({version_range(versions)} hash); "
             f"today's recorder would name it {_short(hashes[NEWEST])}"
         )
         return base

@@ -307,6 +307,7 @@ def test_legacy_model_list_is_named_by_the_v1_hash(tmp_path):
     assert model_list_digest_matches(envelope, str(path)) is True
     verdict = verify_file(path)
     assert (verdict.status, verdict.algorithm) == ("stale", "v1")   # not "the file name is not a request hash"
+    assert verdict.detail.startswith("a model list's 12-hex name of the 2025-07..10 layout")
 
 
 # --- shapes with no real sample yet -----------------------------------------------------
