@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -377,7 +378,9 @@ class CassetteApp(App[int]):
         except asyncio.CancelledError:  # the app is quitting or a newer pass replaced this one
             if proc.returncode is None:
                 proc.kill()
-                await proc.wait()
+                # bounded: a cancelled task that waits without end holds up the loop's own shutdown
+                with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
+                    await asyncio.wait_for(proc.wait(), 2)
             raise
         if proc.returncode != 0:
             return None
