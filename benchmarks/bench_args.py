@@ -23,3 +23,16 @@ def root_of(args: argparse.Namespace) -> Path:
         print(f"no such directory: {root}", file=sys.stderr)
         raise SystemExit(2)
     return root
+
+
+def run(args: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,), timeout: float = 600) -> float:
+    """Wall seconds of `python ARGS` as a whole process; a status outside `ok` stops the bench, saying why."""
+    import subprocess
+    import time
+
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
+    elapsed = time.perf_counter() - t
+    if p.returncode not in ok:
+        raise SystemExit(f"{' '.join(args)} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
+    return elapsed

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import bench_args  # beside this script
@@ -35,15 +32,6 @@ def commands(root: Path, miss_log: Path, some_id: str) -> dict[str, list[str]]:
     }
 
 
-def run(args: list[str], env: dict[str, str]) -> float:
-    t = time.perf_counter()
-    p = subprocess.run([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
-    elapsed = time.perf_counter() - t
-    if p.returncode not in (0, 1):   # verify exits 1 when something is stale
-        raise SystemExit(f"{' '.join(args)} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
-    return elapsed
-
-
 def main() -> int:
     ap = bench_args.parser(__doc__, runs=5)
     args = ap.parse_args()
@@ -59,11 +47,11 @@ def main() -> int:
         miss_log.write_text("RuntimeError: Recording not found for request hash: " + "0" * 64 + "\n")
         cmds = commands(root, miss_log, biggest.stem[:12])
         for cmd in cmds.values():
-            run(cmd, env)
+            bench_args.run(cmd, env, ok=(0, 1))   # verify exits 1 when something is stale
         times: dict[str, list[float]] = {name: [] for name in cmds}
         for _ in range(args.runs):
             for name, cmd in cmds.items():
-                times[name].append(run(cmd, env))
+                times[name].append(bench_args.run(cmd, env, ok=(0, 1)))
     n = sum(1 for _ in root.rglob("*.json"))
     print(f"dir: {root} ({n} files), warm cache, {args.runs} runs, medians of wall time per command")
     for name, ts in times.items():

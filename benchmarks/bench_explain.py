@@ -24,10 +24,8 @@ import copy
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import bench_args  # beside this script
@@ -105,15 +103,6 @@ def miss_log(root: Path, out: Path, count: int = 100) -> Path:
     return path
 
 
-def run(args: list[str], env: dict[str, str]) -> float:
-    t = time.perf_counter()
-    p = subprocess.run([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
-    elapsed = time.perf_counter() - t
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
-    return elapsed
-
-
 def main() -> int:
     ap = bench_args.parser(__doc__, runs=5)
     ap.set_defaults(dir=str(bench_args.DEFAULT_DIR / "2026-05"))
@@ -133,11 +122,11 @@ def main() -> int:
             cmds[f"{label}: 100-miss log"] = ["-m", "cassette_tui", "explain", str(miss_log(tree, work)), "--dir", str(tree)]
         cmds["python -c pass (the floor)"] = ["-c", "pass"]
         for cmd in cmds.values():
-            run(cmd, env)
+            bench_args.run(cmd, env)
         times: dict[str, list[float]] = {name: [] for name in cmds}
         for _ in range(args.runs):
             for name, cmd in cmds.items():
-                times[name].append(run(cmd, env))
+                times[name].append(bench_args.run(cmd, env))
         sizes = {label: sum(1 for _ in tree.rglob("*.json")) for label, tree in trees.items()}
     print(f"trees: {', '.join(f'{k} ({v} files)' for k, v in sizes.items())}; warm caches, {args.runs} runs, medians of wall time")
     for name, ts in times.items():

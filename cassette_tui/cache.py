@@ -45,14 +45,19 @@ class Snapshot:
 
 def cache_dir() -> Path:
     override = os.environ.get("CASSETTE_TUI_CACHE_DIR")
-    if override:
-        return Path(override)
+    return Path(override) if override else user_dir("cache")
+
+
+def user_dir(kind: str) -> Path:
+    """cassette-tui's folder of this `kind` ("cache" or "config") where the platform keeps them."""
     if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
+        base = Path.home() / "Library" / ("Caches" if kind == "cache" else "Application Support")
     elif os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) if kind == "cache" \
+            else Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        xdg, default = ("XDG_CACHE_HOME", ".cache") if kind == "cache" else ("XDG_CONFIG_HOME", ".config")
+        base = Path(os.environ.get(xdg) or Path.home() / default)
     return base / "cassette-tui"
 
 

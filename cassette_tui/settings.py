@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,16 +34,10 @@ class Settings:
 
 
 def settings_file() -> Path:
+    from .cache import user_dir
+
     override = os.environ.get("CASSETTE_TUI_CONFIG_DIR")
-    if override:
-        return Path(override) / "settings.json"
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    elif os.name == "nt":
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "cassette-tui" / "settings.json"
+    return (Path(override) if override else user_dir("config")) / "settings.json"
 
 
 def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
