@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diff import MISSING, Change
-from ..fingerprint import VOLATILE_TEXT, generic_path
+from ..fingerprint import devolatilize, generic_path
 from .miss import test_parts
 
 # In the order the main cause is picked.
@@ -96,10 +96,6 @@ def _body_key(path: str) -> tuple[str, str]:
     """('body', 'messages') for 'body.messages[0].content'."""
     m = _BODY_KEY.match(path)
     return (m.group(1), m.group(2)) if m else ("", "")
-
-
-def devolatilize(s: str) -> str:
-    return VOLATILE_TEXT.sub("#", s)
 
 
 def classify_change(c: Change) -> str:

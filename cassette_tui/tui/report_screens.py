@@ -66,12 +66,16 @@ def explain_text(text: str, index: Any, table: Any) -> tuple[list[Text], list[An
     return lines, explanations
 
 
-def explain_actions(explanations: list[Any]) -> list[tuple[str, tuple[str, str, str | None]]]:
-    """(label, (action, nearest path, live file)) for each miss with a nearest recording: open it; diff it
-    with the live request when the live request is a file. With several misses, each label names its test."""
+# What a row under a report does: ("open", path, None) or ("diff", path, (path A, path B, recordings read already)).
+Action = tuple[str, str, Any]
+
+
+def explain_actions(explanations: list[Any]) -> list[tuple[str, Action]]:
+    """(label, action) for each miss with a nearest recording: open it; diff it with the live request
+    when the live request is a file. With several misses, each label names its test."""
     from ..view import short_test
 
-    out: list[tuple[str, tuple[str, str, str | None]]] = []
+    out: list[tuple[str, Action]] = []
     for ex in explanations:
         if ex.nearest is None:
             continue
@@ -79,11 +83,38 @@ def explain_actions(explanations: list[Any]) -> list[tuple[str, tuple[str, str, 
         out.append((f"open the nearest recording  {safe(ex.nearest.path)}{who}", ("open", ex.nearest.path, None)))
         live = ex.miss.source or (str(ex.root / ex.miss.live_from) if ex.miss.live_from else None)
         if live and ex.miss.live_known:
-            out.append((f"diff it with the live request  {safe(live)}{who}", ("diff", ex.nearest.path, live)))
+            out.append((f"diff it with the live request  {safe(live)}{who}", ("diff", ex.nearest.path, (ex.nearest.path, live, None))))
     return out
 
 
-class ExplainScreen(ModalScreen[None]):
+class ActionReportScreen(ModalScreen[None]):
+    """A report (a LinesView) with a list under it of what can be done with it (an OptionList)."""
+
+    def _show(self, lines: list[Text], actions: list[tuple[str, Action]]) -> None:
+        self.query_one(LinesView).set_lines(lines)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        self._actions = [what for _, what in actions]
+        options.add_options([Option(Text(label)) for label, _ in actions])
+        options.set_class(bool(actions), "visible")
+        self.set_class(bool(actions), "explained")
+        if actions:
+            options.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        action, path, diff = self._actions[event.option_index]
+        app: Any = self.app
+        if action == "open":
+            self.dismiss()
+            app.show_recording(path)
+        else:
+            from .diff_screen import DiffScreen
+
+            path_a, path_b, pair = diff
+            app.push_screen(DiffScreen(app.index, path_a, path_b, pair=pair))
+
+
+class ExplainScreen(ActionReportScreen):
     """Paste a CI log line (or several), a hash, or a path; see why replay missed."""
 
     DEFAULT_CSS = """
@@ -128,30 +159,9 @@ class ExplainScreen(ModalScreen[None]):
             lines = [Text(f"Could not explain that: {type(exc).__name__}: {safe(str(exc))}", "red")]
         self.app.call_from_thread(self._show, lines, explain_actions(explanations))
 
-    def _show(self, lines: list[Text], actions: list[tuple[str, tuple[str, str, str | None]]]) -> None:
-        self.query_one(LinesView).set_lines(lines)
-        options = self.query_one(OptionList)
-        options.clear_options()
-        self._actions = [what for _, what in actions]
-        options.add_options([Option(Text(label)) for label, _ in actions])
-        options.set_class(bool(actions), "visible")
-        self.set_class(bool(actions), "explained")
-        if actions:
-            options.highlighted = 0
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        action, path, live = self._actions[event.option_index]
-        app: Any = self.app
-        if action == "open":
-            self.dismiss()
-            app.show_recording(path)
-        else:
-            from .diff_screen import DiffScreen
-
-            app.push_screen(DiffScreen(app.index, path, live))
 
 
-class GitReviewScreen(ModalScreen[None]):
+class GitReviewScreen(ActionReportScreen):
     """What changed since a git ref: added, removed, changed and re-recorded recordings."""
 
     DEFAULT_CSS = """
@@ -202,39 +212,19 @@ class GitReviewScreen(ModalScreen[None]):
             lines = [Text(f"Could not review: {type(exc).__name__}: {safe(str(exc))}", "red")]
         self.app.call_from_thread(self._show, lines, review_actions(report, app.root) if report is not None else [])
 
-    def _show(self, lines: list[Text], actions: list[tuple[str, Any]]) -> None:
-        self.query_one(LinesView).set_lines(lines)
-        options = self.query_one(OptionList)
-        options.clear_options()
-        self._actions = [what for _, what in actions]
-        options.add_options([Option(Text(label)) for label, _ in actions])
-        options.set_class(bool(actions), "visible")
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        action, path, pair = self._actions[event.option_index]
-        app: Any = self.app
-        if action == "open":
-            self.dismiss()
-            app.show_recording(path)
-        else:
-            from .diff_screen import DiffScreen
-
-            app.push_screen(DiffScreen(app.index, pair[0].path, pair[1].path, pair=pair))
-
-
 REVIEW_ACTIONS_MAX = 200
 
 
-def review_actions(report: Any, root: Path) -> list[tuple[str, Any]]:
-    """(label, (action, path under the app's root, (old, new) recordings)) for each change: open what is
-    there now; diff a re-recorded or changed file with what it was."""
+def review_actions(report: Any, root: Path) -> list[tuple[str, Action]]:
+    """(label, action) for each change: open what is there now; diff a re-recorded or changed file
+    with what it was (both recordings already read, the old one out of git)."""
     import os
 
-    out: list[tuple[str, Any]] = []
+    out: list[tuple[str, Action]] = []
     for c in report.changes[:REVIEW_ACTIONS_MAX]:
         where = os.path.relpath(Path(report.top) / c.path, root)
         if c.status != "removed" and not where.startswith(".."):
             out.append((f"open {c.status:<11} {safe(where)}", ("open", where, None)))
         if c.diff is not None and c.status in ("changed", "re-recorded"):
-            out.append((f"diff {c.status:<11} {safe(c.old_path or c.path)}  ↔  {safe(c.path)}", ("diff", where, (c.diff.a, c.diff.b))))
+            out.append((f"diff {c.status:<11} {safe(c.old_path or c.path)}  ↔  {safe(c.path)}", ("diff", where, (c.diff.a.path, c.diff.b.path, (c.diff.a, c.diff.b)))))
     return out
