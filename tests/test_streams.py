@@ -8,13 +8,11 @@ off the raw JSON with throwaway jq/python one-liners, never through this package
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from corpus_files import CORPUS, corpus_file
 
-from cassette_tui import streams
 from cassette_tui.recording import Recording
 from cassette_tui.streams import data_of, parse_sse, reassemble, type_label
 
@@ -928,29 +926,8 @@ def test_corpus_http_400_passthrough():
 
 # --- the lean loops of events=False ------------------------------------------------------
 #
-# Without events, the usual OpenAI chat, Ollama and genai streams go through a lean loop
-# that gives up (returns None) on any chunk it does not expect; the general loop, the
-# reference, then does the whole stream. Either way the Result must be the very one the
-# general loop builds with events=True, events aside.
-
-LEAN = ("_openai_chat_lean", "_ollama_lean", "_genai_lean")
-
-
-@pytest.fixture
-def lean_runs(monkeypatch):
-    """(lean loop, whether it built the result) for each lean loop run, in order."""
-    runs = []
-
-    def spy(name, real):
-        def lean(body):
-            result = real(body)
-            runs.append((name, result is not None))
-            return result
-        return lean
-
-    for name in LEAN:
-        monkeypatch.setattr(streams, name, spy(name, getattr(streams, name)))
-    return runs
+# Without events (what indexing wants) the readers skip their per-chunk events and
+# nothing else: the Result must be the very one built with events=True, events aside.
 
 
 def without_events_and_reference(response, body=None):
@@ -979,94 +956,71 @@ def sdk_chunk(**delta):
 
 
 LEAN_CASES = {
-    # name: (response, request body, lean loop runs, (stream_format, anomaly codes) of the reference)
+    # name: (response, request body, (stream_format, anomaly codes) of the reference)
     "openai text": (stream([sdk_chunk(role="assistant", content="Hel"), sdk_chunk(content="lo"), sdk_chunk(role="assistant", content="!"),
-                            chunk(ch(finish="stop")), chunk(usage=USAGE)]), None,
-                    [("_openai_chat_lean", True)], ("openai-chat", [])),
+                            chunk(ch(finish="stop")), chunk(usage=USAGE)]), None, ("openai-chat", [])),
     "openai tool-call fragments": (stream([
         chunk(ch(role="assistant", content="Both: ")),
         chunk(ch(tool_calls=[frag(0, "", id="call_1", name="get_weather", type="function")])),
         chunk(ch(tool_calls=[frag(0, '{"city":'), frag(1, "", id="call_2", name="get_time", type="function")])),
         chunk(ch(tool_calls=[frag(0, '"Oslo"}', type="function"), frag(1, "")])),   # Bedrock: `type` again, empty arguments
         chunk(ch(tool_calls=[frag(1, '{"city":"Oslo"}'), {"index": None, "function": {"name": "extra", "arguments": {"a": 1}}}, "junk"])),
-        chunk(ch(finish="tool_calls")), chunk(usage=USAGE)]), TOOLS_BODY,
-        [("_openai_chat_lean", True)], ("openai-chat", ["unknown_tool"])),
+        chunk(ch(finish="tool_calls")), chunk(usage=USAGE)]), TOOLS_BODY, ("openai-chat", ["unknown_tool"])),
     "openai reasoning deltas": (stream([chunk(ch(role="assistant", reasoning="Think")), chunk(ch(reasoning_content=" more")),
-                                        chunk(ch(content="Done", reasoning="", reasoning_content="!")), chunk(ch(finish="length"))]), None,
-                                [("_openai_chat_lean", True)], ("openai-chat", ["finish_length"])),
+                                        chunk(ch(content="Done", reasoning="", reasoning_content="!")), chunk(ch(finish="length"))]), None, ("openai-chat", ["finish_length"])),
     "openai usage-only chunks": (stream([chunk(prompt_filter_results=[{"prompt_index": 0}]), chunk(ch(role="assistant", content="a"), usage=USAGE),
                                          chunk(ch(content="b"), usage={"total_tokens": 9}), chunk(ch(finish="stop")), chunk(usage=None),
-                                         chunk(usage={"total_tokens": 10})]), None,
-                                 [("_openai_chat_lean", True)], ("openai-chat", [])),
+                                         chunk(usage={"total_tokens": 10})]), None, ("openai-chat", [])),
     "openai logprobs and role only": (stream([chunk(ch(role="assistant", logprobs={"content": [{"token": "a"}]})),
-                                              chunk(ch(content="a", logprobs={"content": [{"token": "a"}]}, finish="stop"))]), None,
-                                      [("_openai_chat_lean", True)], ("openai-chat", [])),
-    "openai no choice at all": (stream([chunk(), chunk(usage=USAGE)]), None, [("_openai_chat_lean", True)], ("openai-chat", [])),
+                                              chunk(ch(content="a", logprobs={"content": [{"token": "a"}]}, finish="stop"))]), None, ("openai-chat", [])),
+    "openai no choice at all": (stream([chunk(), chunk(usage=USAGE)]), None, ("openai-chat", [])),
     "openai sse lines": ({"status": 200, "body": sse(("", chunk(ch(role="assistant", content="Hi"))["__data__"]),
                                                      ("", {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
-                                                     ("", "[DONE]"))}, None,
-                         [("_openai_chat_lean", True)], ("openai-sse", [])),
+                                                     ("", "[DONE]"))}, None, ("openai-sse", [])),
     "openai two choices in a chunk": (stream([chunk(ch(0, role="assistant", content="a"), ch(1, role="assistant", content="b")),
-                                              chunk(ch(0, finish="stop"), ch(1, finish="stop"))]), None,
-                                      [("_openai_chat_lean", False)], ("openai-chat", [])),
+                                              chunk(ch(0, finish="stop"), ch(1, finish="stop"))]), None, ("openai-chat", [])),
     "openai choice index 1": (stream([chunk(ch(0, role="assistant", content="a")), chunk(ch(1, role="assistant", content="b")),
-                                      chunk(ch(0, finish="stop")), chunk(ch(1, finish="length"))]), None,
-                              [("_openai_chat_lean", False)], ("openai-chat", ["finish_length"])),
-    "openai only choice index 1": (stream([chunk(ch(1, role="assistant", content="b", finish="stop"))]), None,
-                                   [("_openai_chat_lean", False)], ("openai-chat", [])),
+                                      chunk(ch(0, finish="stop")), chunk(ch(1, finish="length"))]), None, ("openai-chat", ["finish_length"])),
+    "openai only choice index 1": (stream([chunk(ch(1, role="assistant", content="b", finish="stop"))]), None, ("openai-chat", [])),
     "openai chunk after finish": (stream([chunk(ch(role="assistant", content="a", finish="stop")), chunk(ch(role="assistant")),
-                                          chunk(ch(content="late")), chunk(ch(tool_calls=[frag(0, '{"city":"Oslo"}', name="get_time")]))]), TOOLS_BODY,
-                                  [("_openai_chat_lean", False)], ("openai-chat", ["chunk_after_finish", "chunk_after_finish"])),
-    "openai non-dict chunks": (stream([chunk(ch(role="assistant", content="a")), "oops", 7, None, chunk(ch(finish="stop"))]), None,
-                               [("_openai_chat_lean", False)], ("openai-chat", ["bad_chunk", "bad_chunk", "bad_chunk"])),
-    "openai typed chunk without data": (stream([chunk(ch(role="assistant", content="a", finish="stop")), {"__type__": CHUNK}]), None,
-                                        [("_openai_chat_lean", False)], ("openai-chat", ["bad_chunk"])),
-    "openai __data__ without __type__": (stream([chunk(ch(role="assistant", content="a", finish="stop")), {"__data__": chunk(ch(content="b"))["__data__"]}]), None,
-                                         [("_openai_chat_lean", False)], ("openai-chat", [])),
-    "openai null delta and odd index": (stream([chunk(ch(role="assistant", content="a")), chunk({"index": None, "delta": None, "finish_reason": "stop"})]), None,
-                                        [("_openai_chat_lean", False)], ("openai-chat", [])),
-    "openai text not a string": (stream([chunk(ch(role="assistant", content="a")), chunk(ch(content=["b"]))]), None,
-                                 [("_openai_chat_lean", False)], ("invalid", ["bad_response"])),
-    "openai error midstream": ({"body": [chunk(ch(role="assistant", content="a"))], "is_exception": True, "exception_message": "x"}, None,
-                               [("_openai_chat_lean", True)], ("openai-chat", ["no_finish", "error_midstream"])),
+                                          chunk(ch(content="late")), chunk(ch(tool_calls=[frag(0, '{"city":"Oslo"}', name="get_time")]))]), TOOLS_BODY, ("openai-chat", ["chunk_after_finish", "chunk_after_finish"])),
+    "openai non-dict chunks": (stream([chunk(ch(role="assistant", content="a")), "oops", 7, None, chunk(ch(finish="stop"))]), None, ("openai-chat", ["bad_chunk", "bad_chunk", "bad_chunk"])),
+    "openai typed chunk without data": (stream([chunk(ch(role="assistant", content="a", finish="stop")), {"__type__": CHUNK}]), None, ("openai-chat", ["bad_chunk"])),
+    "openai __data__ without __type__": (stream([chunk(ch(role="assistant", content="a", finish="stop")), {"__data__": chunk(ch(content="b"))["__data__"]}]), None, ("openai-chat", [])),
+    "openai null delta and odd index": (stream([chunk(ch(role="assistant", content="a")), chunk({"index": None, "delta": None, "finish_reason": "stop"})]), None, ("openai-chat", [])),
+    "openai text not a string": (stream([chunk(ch(role="assistant", content="a")), chunk(ch(content=["b"]))]), None, ("invalid", ["bad_response"])),
+    "openai error midstream": ({"body": [chunk(ch(role="assistant", content="a"))], "is_exception": True, "exception_message": "x"}, None, ("openai-chat", ["no_finish", "error_midstream"])),
     "ollama generate with thinking": (stream([ollama_gen("", thinking="hmm"), ollama_gen("Yes"), ollama_gen("!", thinking=" ok"),
-                                              ollama_gen("", done=True, done_reason="length", prompt_eval_count=3, eval_count=5)]), None,
-                                      [("_ollama_lean", True)], ("ollama", ["finish_length"])),
-    "ollama chat without done": (stream([ollama_chat("Hi", thinking="t"), ollama_chat(" there"), ollama_chat(None, message=None)]), None,
-                                 [("_ollama_lean", True)], ("ollama", ["no_finish"])),
-    "ollama single body": (single(ollama_gen("Hello", done=True, done_reason=None, eval_count=2)), None,
-                           [("_ollama_lean", True)], ("ollama", [])),
+                                              ollama_gen("", done=True, done_reason="length", prompt_eval_count=3, eval_count=5)]), None, ("ollama", ["finish_length"])),
+    "ollama chat without done": (stream([ollama_chat("Hi", thinking="t"), ollama_chat(" there"), ollama_chat(None, message=None)]), None, ("ollama", ["no_finish"])),
+    "ollama single body": (single(ollama_gen("Hello", done=True, done_reason=None, eval_count=2)), None, ("ollama", [])),
     "ollama tool calls": (stream([ollama_chat("", tool_calls=[{"function": {"name": "get_time", "arguments": {"city": "Oslo"}}}]),
-                                  ollama_chat("", done=True, done_reason="stop")]), TOOLS_BODY,
-                          [("_ollama_lean", False)], ("ollama", [])),
-    "ollama text after done": (stream([ollama_chat("Hi"), ollama_chat("", done=True, done_reason="stop"), ollama_chat(" again")]), None,
-                               [("_ollama_lean", False)], ("ollama", ["chunk_after_finish"])),
-    "ollama non-dict chunk": (stream([ollama_gen("a"), ["x"], ollama_gen("b", done=True)]), None, [("_ollama_lean", False)], ("ollama", [])),
+                                  ollama_chat("", done=True, done_reason="stop")]), TOOLS_BODY, ("ollama", [])),
+    "ollama text after done": (stream([ollama_chat("Hi"), ollama_chat("", done=True, done_reason="stop"), ollama_chat(" again")]), None, ("ollama", ["chunk_after_finish"])),
+    "ollama non-dict chunk": (stream([ollama_gen("a"), ["x"], ollama_gen("b", done=True)]), None, ("ollama", [])),
     "genai text, thought and usage": (stream([genai([{"text": "Hmm", "thought": True}]), genai([{"text": "The"}, {"text": " end"}]),
                                               {"candidates": [], "usage_metadata": {"total_token_count": 3}},
-                                              genai([{"text": "."}], finish="STOP", usage=GENAI_USAGE)]), None,
-                                      [("_genai_lean", True)], ("genai", [])),
-    "genai single body": (single(genai([{"text": "Hi"}], finish="MAX_TOKENS", usage=GENAI_USAGE)), None, [("_genai_lean", True)], ("genai", ["finish_length"])),
+                                              genai([{"text": "."}], finish="STOP", usage=GENAI_USAGE)]), None, ("genai", [])),
+    "genai single body": (single(genai([{"text": "Hi"}], finish="MAX_TOKENS", usage=GENAI_USAGE)), None, ("genai", ["finish_length"])),
     "genai function call": (stream([genai([{"text": "Let me see."}]), genai([{"function_call": {"name": "get_time", "args": {"city": "Oslo"}}}], finish="STOP")]),
-                            TOOLS_BODY, [("_genai_lean", False)], ("genai", [])),
+                            TOOLS_BODY, ("genai", [])),
     "genai two candidates": (stream([{"candidates": [{"content": {"parts": [{"text": "a"}]}}, {"content": {"parts": [{"text": "b"}]}, "finish_reason": "STOP"}]}]),
-                             None, [("_genai_lean", False)], ("genai", ["no_finish"])),
+                             None, ("genai", ["no_finish"])),
     "genai candidate index 1 or false": (stream([{"candidates": [{"index": 1, "content": {"parts": [{"text": "a"}]}}]},
                                                  {"candidates": [{"index": False, "content": {"parts": [{"text": "b"}]}, "finish_reason": "STOP"}]}]),
-                                         None, [("_genai_lean", False)], ("genai", ["no_finish"])),
-    "openai-completion (no lean loop)": (stream([completion("a"), completion("b", finish="stop"), completion(None, choices=[], usage=USAGE)]), None,
-                                         [], ("openai-completion", [])),
+                                         None, ("genai", ["no_finish"])),
+    "openai-completion": (stream([completion("a"), completion("b", finish="stop"), completion(None, choices=[], usage=USAGE)]), None,
+                                         ("openai-completion", [])),
 }
 
 
 @pytest.mark.parametrize("name", list(LEAN_CASES))
-def test_without_events_the_result_is_the_reference_one(name, lean_runs):
-    response, body, runs, (fmt, anomaly_codes) = LEAN_CASES[name]
+def test_without_events_the_result_is_the_reference_one(name):
+    response, body, (fmt, anomaly_codes) = LEAN_CASES[name]
     lean, ref_events = assert_same_as_reference(response, body)
-    assert lean_runs == runs, "the case no longer takes the path it was written for"
     assert (lean.stream_format, codes(lean)) == (fmt, anomaly_codes)
     if isinstance(response["body"], list) and fmt != "invalid":
-        assert ref_events, "the reference went through the general loop"
+        assert ref_events, "the reference recorded its events"
 
 
 @pytest.mark.parametrize("response,fmt", WEIRD)
@@ -1074,22 +1028,7 @@ def test_type_confused_bodies_give_the_reference_result_without_events(response,
     assert_same_as_reference(response, {"tools": [{"function": {"name": "f", "parameters": {"type": "object", "required": 5}}}]})
 
 
-def test_a_lean_loop_that_diverges_is_caught(monkeypatch):
-    """The comparison is not vacuous: one character lost by the lean loop fails it."""
-    real = streams._openai_chat_lean
-
-    def lossy(body):
-        r = real(body)
-        r.choices[0].content = r.choices[0].content[:-1]
-        return r
-
-    monkeypatch.setattr(streams, "_openai_chat_lean", lossy)
-    response, body, _runs, _expected = LEAN_CASES["openai text"]
-    with pytest.raises(AssertionError):
-        assert_same_as_reference(response, body)
-
-
-def test_corpus_without_events_every_result_is_the_reference_one(lean_runs):
+def test_corpus_without_events_every_result_is_the_reference_one():
     if not CORPUS.is_dir():
         pytest.skip("the shared corpus (../shared/corpus) is not present")
     differ, no_ref_events, checked = [], [], 0
@@ -1097,19 +1036,13 @@ def test_corpus_without_events_every_result_is_the_reference_one(lean_runs):
         rec = Recording.load(path)
         if rec.problem:
             continue
-        runs_before = len(lean_runs)
         lean, ref, ref_events = without_events_and_reference(rec.response, rec.body)
         checked += 1
         rel = str(path.relative_to(CORPUS))
         if lean.events or lean != ref or repr(lean) != repr(ref):
             differ.append(rel)
-        streamed = isinstance(rec.response.get("body"), list)   # a single body's result has no events either way
-        if streamed and any(built for _name, built in lean_runs[runs_before:]) and not ref_events:
+        if isinstance(rec.response.get("body"), list) and lean.chunks and not ref_events:
             no_ref_events.append(rel)
     assert checked > 0
     assert differ == []
-    assert no_ref_events == []   # the reference really ran the general loop
-    built = Counter(lean_runs)
-    for name in LEAN:   # ... and the lean loops really built most results
-        assert built[(name, True)] > 0, name
-    assert built[("_openai_chat_lean", True)] >= 0.9 * (built[("_openai_chat_lean", True)] + built[("_openai_chat_lean", False)])
+    assert no_ref_events == []   # with events, every stream recorded them

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Choice, Result, ToolCall
+from ..model import Choice, Result, ToolCall
+from .common import emitter, finish_checks
 
 
 def is_responses_event(data: Any) -> bool:
@@ -45,7 +46,7 @@ class _Stream:
 def responses_stream(events: list[tuple[int, str, Any]], r: Result, emit: Any) -> Result:
     """Reassemble (event number, event name, data) triples of a Responses stream into `r`.
 
-    `emit(n, what, text, detail=...)` records what each event added (streams._emitter).
+    `emit(n, what, text, detail=...)` records what each event added (common.emitter).
     """
     s = _Stream(r, emit)
     for n, name, data in events:
@@ -147,4 +148,11 @@ def response_object(data: dict) -> Result:
 def _item_type(data: dict) -> str | None:
     item = data.get("item")
     return item.get("type") if isinstance(item, dict) else None
+
+
+def responses_events(events: list[tuple[int, str, Any]], nevents: int, with_events: bool, fmt: str) -> Result:
+    r = Result(fmt, chunks=nevents)
+    responses_stream(events, r, emitter(r, with_events))
+    finish_checks(r)
+    return r
 
