@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from cassette_tui import cache as summary_cache
-from cassette_tui import walk
 from cassette_tui.index import Change, Index, RefError, read_sqlite_index
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -359,17 +358,7 @@ def age(root: Path, seconds: int = 60) -> None:
         os.utime(p, ns=(then, then))
 
 
-@pytest.fixture(params=["c", "python"])
-def folder_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each way a warm start checks a folder's files: the C helper (when built) and os.stat."""
-    if request.param == "python":
-        monkeypatch.setattr(walk, "same_stamps", walk.same_stamps_py)
-    elif walk.same_stamps is walk.same_stamps_py:
-        pytest.skip("the C helper is not built here")
-    return request.param
-
-
-def test_unchanged_folders_are_not_listed_again_but_every_file_is_checked(tree: Path, folder_check: str) -> None:
+def test_unchanged_folders_are_not_listed_again_but_every_file_is_checked(tree: Path) -> None:
     rels = five_files(tree)
     age(tree)
     folders = 1 + len({Path(r).parts[0] for r in rels}) * 2   # the root, area<i>, area<i>/recordings

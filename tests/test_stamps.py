@@ -1,38 +1,17 @@
-"""The warm start's folder check: the C helper and its pure-Python twin, on real files.
-
-Both must answer alike on every case, and the build must really produce the C one
-where a compiler is at hand (otherwise the package would quietly run the slow path).
-"""
+"""The warm start's folder check (walk.same_stamps), on real files."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shlex
-import shutil
 import sys
-import sysconfig
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from cassette_tui import walk
-from cassette_tui.walk import NO_STAMP, pack_stamps, same_stamps_py
+from cassette_tui.walk import NO_STAMP, pack_stamps, same_stamps
 
-NATIVE = walk.same_stamps if walk.same_stamps is not same_stamps_py else None
-COMPILER = shutil.which(shlex.split(sysconfig.get_config_var("LDSHARED") or "cc")[0])
-REPO = Path(__file__).resolve().parents[1]
-
-
-def test_the_install_built_the_c_helper() -> None:
-    if os.name != "posix" or COMPILER is None:
-        pytest.skip("no C compiler here: the pure-Python path is the one in use")
-    assert NATIVE is not None, "installed without cassette_tui/_stamps: `pip install -v -e .` prints why"
-
-
-IMPLEMENTATIONS = [pytest.param(same_stamps_py, id="python"), pytest.param(NATIVE, id="c", marks=pytest.mark.skipif(NATIVE is None, reason="C helper not built"))]
+IMPLEMENTATIONS = [pytest.param(same_stamps, id="python")]
 
 
 @pytest.fixture
@@ -110,49 +89,3 @@ def test_pack_stamps_packs_native_int64_pairs_and_gives_up_out_of_range() -> Non
     assert [int.from_bytes(packed[i:i + 8], sys.byteorder, signed=True) for i in range(0, 32, 8)] == [1, -2, 3, 2**62]
     assert pack_stamps([(1, 2**63)]) is None
     assert pack_stamps([]) == b""
-
-
-@pytest.mark.skipif(NATIVE is None, reason="C helper not built")
-def test_bad_arguments_raise_instead_of_crashing(folder: tuple[Path, int]) -> None:
-    _d, fd = folder
-    with pytest.raises(TypeError):
-        NATIVE(fd, ("a.json",))
-    with pytest.raises(TypeError):
-        NATIVE(fd, 5, b"")
-    with pytest.raises(TypeError):
-        NATIVE(fd, ("a.json",), [(1, 2)])       # stamps must be packed
-    with pytest.raises(ValueError):
-        NATIVE(-1, ("a.json",), b"")
-    assert NATIVE(fd, (b"a.json",), b"\0" * 16) is False   # not a str: never the same
-    assert NATIVE(2**20, ("a.json",), b"\0" * 16) is False  # not an open folder: never the same
-
-
-# --- the build hook -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def hook() -> ModuleType:
-    """hatch_build.py, the hook pip runs at install time (it needs hatchling: the test extra)."""
-    pytest.importorskip("hatchling")
-    spec = importlib.util.spec_from_file_location("hatch_build", REPO / "hatch_build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.skipif(os.name != "posix" or COMPILER is None, reason="needs a C compiler")
-def test_the_build_hook_compiles_a_module_that_imports_and_works(hook: ModuleType, tmp_path: Path, folder: tuple[Path, int]) -> None:
-    target = tmp_path / f"_stamps{sysconfig.get_config_var('EXT_SUFFIX')}"
-    assert hook.compile_extension(REPO / "cassette_tui" / "_stamps.c", target) is None
-    spec = importlib.util.spec_from_file_location("built_by_the_test._stamps", target)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    d, fd = folder
-    assert module.same_stamps(fd, ("a.json",), stamps_of(d, ("a.json",))) is True
-
-
-def test_a_source_that_does_not_compile_gives_a_reason_not_an_error(hook: ModuleType, tmp_path: Path) -> None:
-    broken = tmp_path / "_stamps.c"
-    broken.write_text("this is not C\n")
-    why = hook.compile_extension(broken, tmp_path / "_stamps.so")
-    assert isinstance(why, str) and why
-    assert not (tmp_path / "_stamps.so").exists()
