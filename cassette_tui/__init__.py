@@ -13,8 +13,6 @@ In a notebook:
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -36,33 +34,13 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_NOTEBOOK))
 
 
-def _diff(a: Any, b: Any, *, noise: bool = False) -> Any:
+def diff(a: Any, b: Any, *, noise: bool = False) -> Any:
     """What differs between two recordings (Recordings or file paths), displayable in a notebook.
 
     Requests and reassembled responses are compared with ids, timestamps and
     other run-to-run noise ignored (`noise=True` keeps them). See
     help(cassette_tui.notebook.Diff).
     """
-    from .notebook import diff
+    from .notebook import diff as notebook_diff
 
-    return diff(a, b, noise=noise)
-
-
-_diff.__name__ = _diff.__qualname__ = "diff"
-_diff.__module__ = __name__
-
-
-class _Package(types.ModuleType):
-    # `cassette_tui.diff` is the function above, although a submodule shares the name:
-    # importing that submodule binds it here, and this setter ignores the binding (it stays
-    # in sys.modules, so `from cassette_tui.diff import diff_recordings` works as ever).
-    @property
-    def diff(self) -> Any:
-        return _diff
-
-    @diff.setter
-    def diff(self, value: Any) -> None:
-        pass
-
-
-sys.modules[__name__].__class__ = _Package
+    return notebook_diff(a, b, noise=noise)

@@ -523,7 +523,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise CLIError("diff needs two recordings (paths or ids), or --git REV [DIR]")
     if args.markdown:
         raise CLIError("--markdown goes with --git")
-    from .diff import diff_recordings
+    from .compare import diff_recordings
 
     if args.refs.count("-") > 1:
         raise CLIError("only one of A and B can be '-' (standard input)")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diff import RecordingDiff, describe_value, diff_recordings, string_window
+from .compare import RecordingDiff, describe_value, diff_recordings, string_window
 from .recording import MAX_FILE_BYTES, Recording
 from .view import one_line, short_test
 
@@ -443,7 +443,7 @@ def pair_rerecorded(removed: list[tuple[str, Recording]], added: list[tuple[str,
 
     Returns (pairs of (removed, added)), the added left alone, the removed left alone.
     """
-    from .diff import comparable_request, strip_noise, structural_diff
+    from .compare import comparable_request, strip_noise, structural_diff
 
     by_key: dict[Any, tuple[list[int], list[int]]] = {}
     for i, (_, rec) in enumerate(removed):

@@ -368,7 +368,7 @@ class Diff:
 
     `.same`, `.request` and `.response` (lists of changes with `.path`, `.kind`,
     `.a`, `.b`), `.request_text` / `.response_text` (unified diffs), `.to_json()`;
-    `.core` is the cassette_tui.diff.RecordingDiff.
+    `.core` is the cassette_tui.compare.RecordingDiff.
     """
 
     def __init__(self, core: Any, include_noise: bool = False):
@@ -393,7 +393,7 @@ class Diff:
 
 def diff(a: _core.Recording | str | os.PathLike[str], b: _core.Recording | str | os.PathLike[str], *, noise: bool = False) -> Diff:
     """What differs between two recordings (Recordings or file paths); `noise=True` keeps ids and timestamps."""
-    from .diff import diff_recordings
+    from .compare import diff_recordings
 
     ra = a if isinstance(a, _core.Recording) else _load(a)
     rb = b if isinstance(b, _core.Recording) else _load(b)

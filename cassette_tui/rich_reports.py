@@ -21,7 +21,7 @@ def shown_path(directory: str | None, rel: str) -> str:
 def print_explanation(console: Any, ex: Any, n: int, total: int, directory: str | None, setups: dict[str, str] | None = None) -> None:
     from rich.text import Text
 
-    from .diff import MISSING
+    from .compare import MISSING
     from .explain import UNKNOWN_TEST_FOLDER, string_window
     from .view import safe
 
@@ -140,7 +140,7 @@ def clip(s: str, limit: int = 160) -> str:
 def print_changes(console: Any, title: str, changes: list[Any], indent: str = "", limit: int = 60) -> None:
     from rich.text import Text
 
-    from .diff import describe_value
+    from .compare import describe_value
     from .explain import string_window
     from .view import safe
 

@@ -65,7 +65,7 @@ def _common_prefix(a: list[Any], b: list[Any]) -> int:
 
 def _request_difference(a: Recording, b: Recording) -> str:
     """Where two requests with the same messages differ, in a few JSON paths."""
-    from .diff import comparable_request, strip_noise, structural_diff
+    from .compare import comparable_request, strip_noise, structural_diff
 
     changes = [c for c in structural_diff(strip_noise(comparable_request(a)), strip_noise(comparable_request(b))) if ".messages" not in c.path]
     if not changes:

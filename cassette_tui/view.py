@@ -399,11 +399,11 @@ DIFF_LINE_STYLES = (("+++", "title"), ("---", "title"), ("@@", "hunk"), ("+", "a
 
 
 def diff_sections(d: Any, include_noise: bool = False, limit: int = 200) -> list[Section]:
-    """A RecordingDiff (cassette_tui.diff) as sections: what differs by JSON path, then unified diffs.
+    """A RecordingDiff (cassette_tui.compare) as sections: what differs by JSON path, then unified diffs.
 
     Styles "added", "removed" and "hunk" are diff-specific; a face without them draws them plain.
     """
-    from .diff import describe_value
+    from .compare import describe_value
 
     head = Section("Diff", style="title", note="ids, timestamps and other noise ignored" if not include_noise else "noise included")
     head.add(("A  ", "removed"), (safe(d.a.id[:12]), "id"), ("  ", ""), (safe(d.a.path), "dim"))

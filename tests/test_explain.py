@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import cassette_tui
-from cassette_tui.diff import MISSING, Change
+from cassette_tui.compare import MISSING, Change
 from cassette_tui.explain import (
     FALLBACK_FOLDER,
     UNKNOWN_TEST_FOLDER,

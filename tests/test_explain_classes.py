@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import cassette_tui
-from cassette_tui.diff import MISSING, Change
+from cassette_tui.compare import MISSING, Change
 from cassette_tui.explain import classify_change, explain, group_explanations, miss_from_recording, parse_log
 from cassette_tui.explain.causes import change_causes
 from cassette_tui.explain.rerecord import load_setups, rerecord_commands

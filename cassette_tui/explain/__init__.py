@@ -20,7 +20,7 @@ Pure: no Textual, no Rich.
 
 from __future__ import annotations
 
-from ..diff import string_window
+from ..compare import string_window
 from .causes import ADVICE, CAUSE_ORDER, Cause, classify_change
 from .explanation import Explanation, explain
 from .grouping import Finding, group_explanations

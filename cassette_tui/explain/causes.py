@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..diff import MISSING, Change
+from ..compare import MISSING, Change
 from ..fingerprint import devolatilize, generic_path
 from .miss import test_parts
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..diff import MISSING, Change
+from ..compare import MISSING, Change
 from ..hashing import request_hash
 from ..recording import Recording
 from ..verify import Verdict, version_range

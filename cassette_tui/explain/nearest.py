@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..diff import MISSING, Change, structural_diff
+from ..compare import MISSING, Change, structural_diff
 from ..fingerprint import fingerprint
 from ..hashing import VERSIONS, hash_object
 from ..recording import Recording

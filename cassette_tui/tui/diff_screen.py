@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ..diff import describe_value, diff_recordings
+from ..compare import describe_value, diff_recordings
 from ..index import Index
 from ..recording import Recording
 from ..view import safe

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import cassette_tui as ct
-from cassette_tui.diff import strip_noise, structural_diff
+from cassette_tui.compare import strip_noise, structural_diff
 from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.recording_list import RecordingList
 from cassette_tui.tui.testing import settle
