@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
+
+from .envelope import model_digest, name_hash, request_kind, versions_named
 
 VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6", "v7")
 NEWEST = "v7"
@@ -208,24 +209,6 @@ def apply_id_normalization(envelope: dict) -> dict:
 
 
 # -- kinds --------------------------------------------------------------------
-
-
-def request_kind(request: Any) -> str:
-    """"inference" | "tool" | "http" | "file" | "unknown" (FORMAT.md "Kinds of request").
-
-    Model lists and genai requests are "inference" (same hash recipe).
-    """
-    if not isinstance(request, dict):
-        return "unknown"
-    if "tool_name" in request and "provider" in request:
-        return "tool"
-    if request.get("api") == "file_processors" or ("file_id" in request and "provider" in request):
-        return "file"
-    if "payload" in request and "url" in request and "body" not in request:
-        return "http"
-    if "body" in request and "url" in request:
-        return "inference"
-    return "unknown"
 
 
 # -- the rule table -------------------------------------------------------------
@@ -418,41 +401,6 @@ def _check(version: str) -> None:
 
 # -- file names -------------------------------------------------------------------
 
-_H12_RE = re.compile(r"^([0-9a-f]{12})\.json$")
-_H64_RE = re.compile(r"^([0-9a-f]{64})\.json$")
-_MODELS_RE = re.compile(r"^models-([0-9a-f]{64})-([0-9a-f]{8})\.json$")
-# The 2025-09..10 `recordings/responses/` layout named model lists by the v1 hash's 12 hex.
-_LEGACY_MODELS_RE = re.compile(r"^models-([0-9a-f]{12})-([0-9a-f]{8})\.json$")
-
-
-def name_hash(path: str) -> tuple[str, str] | None:
-    """(hash, form) from a recording's file name; form is "h12", "h64" or "models".
-
-    A legacy model list (`models-<12 hex>-<8 hex>.json`) is named by a 12-hex hash like
-    any file of its layout, so its form is "h12": matched by prefix, stale today.
-    """
-    name = os.path.basename(str(path))
-    m = _H64_RE.match(name)
-    if m:
-        return m.group(1), "h64"
-    m = _H12_RE.match(name)
-    if m:
-        return m.group(1), "h12"
-    m = _MODELS_RE.match(name)
-    if m:
-        return m.group(1), "models"
-    m = _LEGACY_MODELS_RE.match(name)
-    if m:
-        return m.group(1), "h12"
-    return None
-
-
-def _name_digest(path: str) -> str | None:
-    name = os.path.basename(str(path))
-    m = _MODELS_RE.match(name) or _LEGACY_MODELS_RE.match(name)
-    return m.group(2) if m else None
-
-
 def matching_versions(envelope: dict, path: str) -> list[str]:
     """The versions whose hash of this request matches the file's name.
 
@@ -460,14 +408,8 @@ def matching_versions(envelope: dict, path: str) -> list[str]:
     ``models-<h64>-<digest8>.json`` only the hash part is compared here; see
     :func:`model_list_digest_matches` for the digest part.
     """
-    nh = name_hash(path)
-    if nh is None:
-        return []
-    h, form = nh
-    hashes = request_hashes(envelope)
-    if form == "h12":
-        return [v for v in VERSIONS if hashes[v] is not None and hashes[v].startswith(h)]
-    return [v for v in VERSIONS if hashes[v] == h]
+    named = name_hash(path)
+    return versions_named(request_hashes(envelope), named) if named else []
 
 
 # -- model lists --------------------------------------------------------------------
@@ -524,7 +466,7 @@ def model_list_digest_matches(envelope: dict, path: str) -> bool | None:
     gives the digest; False when neither does; None when the name is not a
     model-list name or the ids cannot be read.
     """
-    digest = _name_digest(path)
+    digest = model_digest(path)
     if digest is None or not isinstance(envelope, dict):
         return None
     ids = model_list_ids(apply_id_normalization(envelope))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import stat
 from typing import Any
 from urllib.parse import urlparse
 
+from . import envelope
 from .conversation import Step, request_steps, response_steps
+from .envelope import name_form  # noqa: F401 - re-exported
 from .jsonio import JSONProblem, loads
 from .model import Result, Summary
 from .providers import host_of, infer_provider, provider_from_test_id, provider_from_url  # noqa: F401 - re-exported
@@ -20,9 +21,6 @@ MAX_FILE_BYTES = 256 * 1024 * 1024   # beyond this a file is summarized as too l
 SEARCH_TEXT_LIMIT = 16_000           # characters of message text kept per recording for bare-word search
 SEARCH_STEP_LIMIT = 2_000
 
-_H12 = re.compile(r"^[0-9a-f]{12}$")
-_H64 = re.compile(r"^[0-9a-f]{64}$")
-_MODELS = re.compile(r"^models-([0-9a-f]{64}|[0-9a-f]{12})-([0-9a-f]{8})$")   # 12 hex: the 2025-09..10 layout
 _CHAT_PATHS = ("/chat/completions", "/api/chat", "/generate_content", "/generate_content_stream", "/v1/messages", "/messages", "/interactions", "/responses")
 _COMPLETION_PATHS = ("/completions", "/api/generate")
 _EMBEDDING_PATHS = ("/embeddings", "/api/embeddings", "/api/embed")
@@ -35,17 +33,6 @@ _IO_PROBLEMS = ("permission denied", "file not found", "file vanished", "cannot 
 
 def is_io_problem(problem: str | None) -> bool:
     return bool(problem) and problem.startswith(_IO_PROBLEMS)
-
-
-def name_form(stem: str) -> str:
-    """How a file is named: h12 (2025-07..10), h64 (2025-10 on), models, or other."""
-    if _H64.match(stem):
-        return "h64"
-    if _H12.match(stem):
-        return "h12"
-    if _MODELS.match(stem):
-        return "models"
-    return "other"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -195,7 +182,7 @@ class Recording:
 
     @lazy
     def request_kind(self) -> str:
-        return _request_kind(self.request)
+        return envelope.request_kind(self.request)
 
     @lazy
     def url(self) -> str:
@@ -279,7 +266,7 @@ class Recording:
         response = data.get("response") or {}
         body = _body_of(req)
         test_id = _test_id_of(data, req)
-        request_kind = _request_kind(req)
+        request_kind = envelope.request_kind(req)
         url = req.get("url")
         url = url if isinstance(url, str) else ""
         endpoint = _endpoint_of(req, url, request_kind)
@@ -349,18 +336,6 @@ def _body_of(req: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
     return {}
-
-
-def _request_kind(req: dict[str, Any]) -> str:
-    if "tool_name" in req:
-        return "tool"
-    if req.get("api") == "file_processors" or "file_id" in req and "body" not in req:
-        return "file"
-    if "payload" in req:
-        return "http"
-    if "body" in req or "endpoint" in req:
-        return "inference"
-    return "unknown"
 
 
 def _endpoint_of(req: dict[str, Any], url: str, request_kind: str) -> str | None:

@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from .cache import VerdictRows, load_verdicts, save_verdicts
+from .envelope import model_digest, name_hash, request_kind, versions_named
 from .fingerprint import Fingerprint, fingerprint_object, without_test_id
-from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, name_hash, request_hashes, request_kind
+from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, request_hashes
 from .jsonio import gc_paused
 from .recording import Recording
 
@@ -147,17 +148,14 @@ def verify_recording(rec: Recording, rel_path: str | None = None, hashes: dict[s
         return base
     h, form = named
     if form == "models":
-        base.model_digest = os.path.basename(path)[-13:-5]
+        base.model_digest = model_digest(path)
     if all(v is None for v in hashes.values()):
         base.detail = {
             "file": "file-processor recordings have no known hash recipe",
             "unknown": "the request has no known shape (not inference, tool, HTTP passthrough)",
         }.get(kind, "the request is malformed: no recorder version can hash it (no url or method?)")
         return base
-    if form == "h12":
-        versions = tuple(v for v in VERSIONS if hashes[v] is not None and hashes[v].startswith(h))
-    else:
-        versions = tuple(v for v in VERSIONS if hashes[v] == h)
+    versions = tuple(versions_named({v: hashes[v] for v in VERSIONS}, named))
     base.versions = versions
     if not versions:
         base.status = "mismatch"

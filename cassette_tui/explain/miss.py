@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from ..hashing import NEWEST, name_hash
+from ..envelope import name_hash
+from ..hashing import NEWEST
 from ..recording import Recording
 from ..verify import Verdict, verify_recording
 
