@@ -8,15 +8,9 @@ start reads only what changed.
 from __future__ import annotations
 
 import dataclasses
-import marshal
-import operator
 import os
 import posixpath
-import signal
-import sqlite3
 import stat
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,8 +19,10 @@ from typing import Any
 
 from . import cache as summary_cache
 from .jsonio import gc_paused
-from .model import Summary, summary_row
+from .model import Summary
+from .readers import reap_children, summarize_files
 from .recording import Recording, era_of, is_io_problem
+from .sqlite_index import RESPONSE_FILE, SqliteRow, missing_file_summary, read_sqlite_index, sqlite_fields
 from .walk import RACY_NS, SKIP_DIRS, TreeWalk
 
 VANISHED = "file not found"   # Recording.load's problem for a path gone since it was listed
@@ -39,19 +35,8 @@ class RefError(LookupError):
         self.candidates = candidates or []
 
 
-@dataclass(slots=True)
-class SqliteRow:
-    db: str              # the index.sqlite file, relative to the root
-    request_hash: str
-    response_file: str   # relative to the root
-    endpoint: str | None
-    model: str | None
-    timestamp: str | None
-    is_streaming: bool
 
 
-_RESPONSE_FILE = [f.name for f in dataclasses.fields(SqliteRow)].index("response_file")
-_sqlite_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(SqliteRow)))  # a row as a tuple, shallow
 
 
 @dataclass
@@ -162,9 +147,9 @@ class Index:
             summaries = dict(sorted(summaries.items()))
             sqlite_cache = sqlite[0]
         self._sqlite_rows = None   # built from sqlite_cache when first asked for (explain and verify use them)
-        missing = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows if row[_RESPONSE_FILE] not in summaries]
+        missing = [SqliteRow(*row) for _size, _mtime, rows in sqlite_cache.values() for row in rows if row[RESPONSE_FILE] not in summaries]
         if missing:   # listed in index.sqlite, no file: shown as problems, never cached
-            self.summaries = dict(sorted([*summaries.items(), *((row.response_file, _missing_file_summary(row)) for row in missing)]))
+            self.summaries = dict(sorted([*summaries.items(), *((row.response_file, missing_file_summary(row)) for row in missing)]))
         else:
             self.summaries = summaries
         self._snapshot = summary_cache.Snapshot(listed_at_ns, summaries, sizes, mtimes, walk.dirs, sqlite_cache)
@@ -206,7 +191,7 @@ class Index:
             if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
                 out[db] = hit
             else:
-                out[db] = (st.st_size, st.st_mtime_ns, [_sqlite_fields(row) for row in read_sqlite_index(self.root, db)])
+                out[db] = (st.st_size, st.st_mtime_ns, [sqlite_fields(row) for row in read_sqlite_index(self.root, db)])
         return out
 
     # --- incremental updates (live reload) ---------------------------------------------
@@ -394,293 +379,41 @@ class Index:
         return groups
 
 
-PARALLEL_MIN_FILES = 128   # below this, forking costs more than it saves
 
 
-def summarize_files(
-    root: str,
-    items: list[tuple[str, str, int]],
-    progress: Callable[[int, int], None] | None = None,
-    workers: int | None = None,
-    meanwhile: Callable[[], None] | None = None,
-) -> list[tuple[str, int, int, Summary]]:
-    """(rel, era, size) triples -> (rel, size, mtime_ns, Summary), in forked processes when it pays and is safe.
-
-    Size and mtime are those of the file as opened (0 when it could not be).
-    `meanwhile` is other work of this process's: run once the forks are busy, so
-    they take on more of the files while it runs.
-    """
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(items) >= PARALLEL_MIN_FILES and _fork_is_safe() else 1
-    if workers > 1 and len(items) > 1:
-        return _summarize_forked(root, items, workers, progress, meanwhile)
-    if meanwhile is not None:
-        meanwhile()
-    return _summarize_serial(root, items, progress)
 
 
-def _summarize_one(root: str, rel: str, era: str) -> tuple[str, int, int, Summary]:
-    rec = Recording.load(os.path.join(root, rel))
-    return rel, rec.size, rec.mtime_ns, rec.summary(rel, era)
 
 
-def _summarize_serial(root: str, items: list[tuple[str, str, int]], progress: Callable[[int, int], None] | None = None) -> list[tuple[str, int, int, Summary]]:
-    out = []
-    total = len(items)
-    with gc_paused():
-        for done, (rel, era, _size) in enumerate(items, 1):
-            out.append(_summarize_one(root, rel, era))
-            if progress and done % 100 == 0:
-                progress(done, total)
-    if progress:
-        progress(total, total)
-    return out
 
 
-def _fork_is_safe() -> bool:
-    # Forking while other threads run can leave their locks held in the child.
-    return hasattr(os, "fork") and threading.active_count() == 1
 
 
-_UNREAPED: list[int] = []   # forked readers done with their work, their exit not yet waited for
 
 
-def reap_children() -> None:
-    """Wait for the forked readers' exits (so no zombie is left behind)."""
-    while _UNREAPED:
-        pid = _UNREAPED.pop()
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
 
 
-BATCH_FILES = 16   # files claimed at a time, at most: few claims, and the batches shrink towards the end
 
 
-def _batches(items: list[Any], workers: int) -> list[list[Any]]:
-    """Batches for the token pipe: at most 255 (one byte each), shrinking to single files
-    at the end so that every process runs out of work at about the same time."""
-    n = len(items)
-    bulk = max(BATCH_FILES, -(-n // 150))
-    out = []
-    i = 0
-    while i < n:
-        size = max(1, min(bulk, (n - i) // (4 * workers)))
-        out.append(items[i:i + size])
-        i += size
-    if len(out) > 255:
-        size = -(-n // 255)
-        out = [items[j:j + size] for j in range(0, n, size)]
-    return out
 
 
-def _summarize_forked(
-    root: str,
-    items: list[tuple[str, str, int]],
-    workers: int,
-    progress: Callable[[int, int], None] | None,
-    meanwhile: Callable[[], None] | None = None,
-) -> list[tuple[str, int, int, Summary]]:
-    """Share the files among this process and workers-1 forks, batch by batch.
-
-    The batches (largest files first) are one-byte tokens in a pipe; each process
-    takes the next token when it is free, so the work balances itself even when
-    a core is slower or busy elsewhere. Each child marshals its summaries into an
-    unlinked temporary file, with the batches it did. A child that fails has its
-    batches redone here.
-    """
-    ordered = sorted(items, key=lambda it: it[2], reverse=True)   # new files (size unknown, 0) keep the walk's order
-    batches = _batches(ordered, workers)
-    read_end, write_end = os.pipe()
-    try:
-        os.write(write_end, bytes(range(len(batches))))
-    finally:
-        os.close(write_end)   # once the tokens are gone, a read returns b"": the work is done
-    children: list[tuple[int, Any, int]] = []
-    try:
-        for _ in range(workers - 1):
-            out = tempfile.TemporaryFile()
-            done_read, done_write = os.pipe()
-            # Ctrl-C is the parent's to handle (exit 130, quietly): a reader ignores it, and it is held
-            # back across the fork, where it would interrupt the child's after-fork hooks with a traceback.
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-            try:
-                pid = os.fork()
-                if pid == 0:
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            if pid == 0:  # the child: summarize, write, leave without running any cleanup
-                code = 1
-                try:
-                    _claim_batches(root, read_end, batches, sink=out)
-                    out.flush()
-                    os.write(done_write, b"x")
-                    code = 0
-                finally:
-                    os._exit(code)
-            os.close(done_write)
-            children.append((pid, out, done_read))
-        if meanwhile is not None:
-            meanwhile()
-        mine, results = _claim_batches(root, read_end, batches, progress, len(ordered))
-    finally:
-        os.close(read_end)
-    done = set(mine)
-    for pid, out, done_read in children:
-        # Its word (or, if it died, the end of the pipe) says its file is complete. Its exit,
-        # which takes a while to tear down, is waited for later: see reap_children().
-        os.read(done_read, 1)
-        os.close(done_read)
-        _UNREAPED.append(pid)
-        try:
-            # Whatever batches it wrote whole count, even if it died later; the rest are redone below.
-            out.seek(0)
-            data = memoryview(out.read())
-            at = 0
-            while at + 4 <= len(data):   # length-prefixed: marshal.load on a file reads in tiny pieces
-                end = at + 4 + int.from_bytes(data[at:at + 4], "little")
-                i, rows = marshal.loads(data[at + 4:end])
-                at = end
-                batch = [(rel, size, mtime_ns, Summary(*row)) for rel, size, mtime_ns, row in rows]
-                if i not in done:
-                    results.extend(batch)
-                    done.add(i)
-        except (OSError, ValueError, TypeError, EOFError):
-            pass  # the end of what it wrote whole
-        finally:
-            out.close()
-    for i, batch in enumerate(batches):
-        if i not in done:
-            results.extend(_summarize_serial(root, batch))
-    return results
 
 
-def _claim_batches(
-    root: str,
-    tokens: int,
-    batches: list[list[tuple[str, str, int]]],
-    progress: Callable[[int, int], None] | None = None,
-    total: int = 0,
-    sink: Any = None,
-) -> tuple[list[int], list[tuple[str, int, int, Summary]]]:
-    """Summarize batch after batch, as long as the pipe hands out tokens.
-
-    With a `sink` (a child's file), each batch is marshalled to it as soon as it is
-    done, so nothing is left to write when the tokens run out.
-    """
-    done: list[int] = []
-    out: list[tuple[str, int, int, Summary]] = []
-    with gc_paused():
-        while token := os.read(tokens, 1):
-            i = token[0]
-            batch = [_summarize_one(root, rel, era) for rel, era, _size in batches[i]]
-            if sink is not None:
-                blob = marshal.dumps((i, [(rel, size, mtime_ns, summary_row(s)) for rel, size, mtime_ns, s in batch]))
-                sink.write(len(blob).to_bytes(4, "little") + blob)
-            else:
-                out.extend(batch)
-            done.append(i)
-            if progress:
-                # Batches go out in order: this one's position tells how far everyone has got.
-                progress(min(total, (i + 1) * len(batches[0])), total)
-    if progress:
-        progress(total, total)
-    return done, out
 
 
-MAX_SQLITE_BYTES = 256 * 1024 * 1024
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes | None:
-    """The bytes of a regular file, or None for anything else.
-
-    Non-blocking and checked on the open descriptor: sqlite's own open of a FIFO
-    named index.sqlite waits for a writer for ever (every face hung).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except (OSError, ValueError):
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
-def _open_in_memory(data: bytes) -> sqlite3.Connection:
-    """A database from bytes already read: SQLite never opens the file (nor a -wal or -journal beside it)."""
-    if len(data) >= 20 and data[18:20] == b"\x02\x02":   # WAL mode: an in-memory copy must read as rollback-journal
-        data = data[:18] + b"\x01\x01" + data[20:]
-    con = sqlite3.connect(":memory:")
-    try:
-        con.deserialize(data)   # (SQLite >= 3.23 built with it: every Python 3.11 build we know)
-    except BaseException:
-        con.close()
-        raise
-    return con
 
 
-def read_sqlite_index(root: Path, db_rel: str) -> list[SqliteRow]:
-    """Rows of a 2025-08 `index.sqlite`, opened read-only so nothing is ever written."""
-    db_path = root / db_rel
-    base = posixpath.dirname(db_rel)
-    responses = f"{base}/responses/" if base else "responses/"
-    data = _read_regular_file(db_path, MAX_SQLITE_BYTES)
-    if data is None:
-        return []
-    try:
-        con = _open_in_memory(data)
-        try:
-            rows = con.execute("SELECT request_hash, response_file, endpoint, model, timestamp, is_streaming FROM recordings").fetchall()
-        finally:
-            con.close()
-    except (sqlite3.Error, OverflowError, MemoryError):
-        return []
-    out = []
-    for h, fname, ep, model, ts, streaming in rows:
-        # posixpath, not Path: a Path per row cost more than the query (135 rows per 2025-08 tree).
-        rel = posixpath.normpath(responses + str(fname))
-        if not _inside_root(rel):
-            continue  # `../../x.json`: a row must never name a file outside the tree (the faces would open it)
-        out.append(SqliteRow(db_rel, str(h), rel, _text_or_none(ep), _text_or_none(model), _text_or_none(ts), bool(streaming)))
-    return out
 
 
-def _text_or_none(value: Any) -> str | None:
-    """A column of a stranger's index.sqlite as text: it may hold any SQLite type (a number, a blob)."""
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _id_matches(id_lower: str, key: str) -> bool:
     return id_lower.startswith(key) or id_lower.removeprefix("models-").startswith(key)
 
 
-def _inside_root(rel: str) -> bool:
-    """A normalized relative path from recorded data that stays under the root."""
-    return not (rel == ".." or rel.startswith("../") or rel.startswith("/") or "\0" in rel)
 
 
-def _missing_file_summary(row: SqliteRow) -> Summary:
-    return Summary(
-        id=Path(row.response_file).stem,
-        path=row.response_file,
-        kind="invalid",
-        endpoint=row.endpoint,
-        model=row.model or None,
-        streaming=row.is_streaming,
-        problem=f"listed in index.sqlite ({row.db}) but the file is missing",
-    )
