@@ -238,7 +238,9 @@ def _write_payload(path: Path, root: Path, value: Any) -> None:
 # file's own verdict depends only on its name and content, so it is kept by size
 # and mtime like the summaries. The cross-file findings are always redone.
 
-VerdictRows = dict[str, tuple[int, int, tuple[Any, ...]]]   # rel -> (size, mtime_ns, per-file verdict fields)
+# rel -> (size, mtime_ns, per-file verdict fields, each version's hash or None, fingerprint or None)
+VerdictRow = tuple[int, int, tuple[Any, ...], tuple[str | None, ...] | None, tuple[Any, ...] | None]
+VerdictRows = dict[str, VerdictRow]
 
 
 def verdicts_file(root: Path) -> Path:

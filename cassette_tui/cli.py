@@ -420,8 +420,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if v.full_detail:
             console.print(Text("    " + one_line(v.full_detail, None), "dim"))
     if report is not None:
-        for line in verify_summary_lines(report):
-            console.print(Text(line, "bold" if line.startswith("verify:") else ""))
+        for summary_line in verify_summary_lines(report):
+            console.print(Text(summary_line, "bold" if summary_line.startswith("verify:") else ""))
     else:
         failing = sum(v.failing for v in verdicts)
         console.print(Text(f"verify: {len(verdicts)} file{'s' if len(verdicts) != 1 else ''}, {failing} failing", "bold"))

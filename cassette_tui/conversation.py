@@ -115,7 +115,8 @@ def _message_steps(msg: Any) -> list[Step]:
         steps.append(Step(role, "image", _image_label(image)))
     for tc in msg.get("tool_calls") or ():
         if isinstance(tc, dict):
-            fn = tc.get("function") if isinstance(tc.get("function"), dict) else {}
+            fn = tc.get("function")
+            fn = fn if isinstance(fn, dict) else {}
             args = fn.get("arguments")
             steps.append(Step(role, "tool_call", args if isinstance(args, str) else dumps_line(args), name=str(fn.get("name") or ""), call_id=str(tc.get("id") or "")))
     # Text and images (Ollama `images`, content parts) of one message stay one message; the

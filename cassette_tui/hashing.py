@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -415,7 +416,7 @@ def matching_versions(envelope: dict, path: str) -> list[str]:
 # -- model lists --------------------------------------------------------------------
 
 
-def model_list_digest(model_ids, algorithm: str = "sha256") -> str:
+def model_list_digest(model_ids: Iterable[Any], algorithm: str = "sha256") -> str:
     """First 8 hex of sha256 (or sha1) of the sorted unique ids joined by "|"."""
     joined = "|".join(sorted({str(i) for i in model_ids}))
     return hashlib.new(algorithm, joined.encode("utf-8")).hexdigest()[:8]

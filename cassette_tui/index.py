@@ -278,7 +278,7 @@ class Index:
         changes = []
         for rel, st in listing.items():
             old = self.summaries.get(rel)
-            if old is None or old.size != st.st_size or old.mtime != st.st_mtime or is_io_problem(old.problem):
+            if old is None or st is None or old.size != st.st_size or old.mtime != st.st_mtime or is_io_problem(old.problem):
                 change = self.probe(self.root / rel)
                 if change is not None:
                     changes.append(change)

@@ -196,9 +196,9 @@ def _word(text: str, start: int, toks: list[_Tok]) -> int:
             field = name.lower()
             value_pos = chars[colon][1] + 1
             if field not in FIELDS:
-                close = difflib.get_close_matches(field, FIELDS, n=1, cutoff=0.75)
+                similar = difflib.get_close_matches(field, FIELDS, n=1, cutoff=0.75)
                 word = text[start:i]
-                hint = f"did you mean '{close[0]}'?" if close else f"quote it, \"{word}\", to search for the text"
+                hint = f"did you mean '{similar[0]}'?" if similar else f"quote it, \"{word}\", to search for the text"
                 raise QueryError(f"unknown field '{name}'", start, hint)
             field = _ALIASES.get(field, field)
             if colon + 1 == len(chars) and value_pos == i:
@@ -392,7 +392,8 @@ def _is_glob(chars: Chars) -> bool:
 
 def _literal_pieces(chars: Chars) -> list[str]:
     """The non-empty runs of literal text between the wildcards of a glob."""
-    pieces, run = [], []
+    pieces: list[str] = []
+    run: list[str] = []
     for ch, _, lit in chars:
         if ch in "*?" and not lit:
             pieces.append("".join(run))

@@ -169,9 +169,8 @@ def _summarize_forked(
                 end = at + 4 + int.from_bytes(data[at:at + 4], "little")
                 i, rows = marshal.loads(data[at + 4:end])
                 at = end
-                batch = [(rel, size, mtime_ns, Summary(*row)) for rel, size, mtime_ns, row in rows]
                 if i not in done:
-                    results.extend(batch)
+                    results.extend((rel, size, mtime_ns, Summary(*row)) for rel, size, mtime_ns, row in rows)
                     done.add(i)
         except (OSError, ValueError, TypeError, EOFError):
             pass  # the end of what it wrote whole

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlparse
 
 from . import envelope
@@ -32,7 +32,7 @@ _IO_PROBLEMS = ("permission denied", "file not found", "file vanished", "cannot 
 
 
 def is_io_problem(problem: str | None) -> bool:
-    return bool(problem) and problem.startswith(_IO_PROBLEMS)
+    return problem is not None and problem.startswith(_IO_PROBLEMS)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -114,7 +114,7 @@ class Recording:
     # --- construction ------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Recording:
+    def load(cls, path: str | os.PathLike[str]) -> Self:
         p = os.fspath(path)
         try:
             # Non-blocking, and checked on the open descriptor: a FIFO named *.json (or a
@@ -145,7 +145,7 @@ class Recording:
         return rec
 
     @classmethod
-    def from_bytes(cls, raw: bytes, path: str = "<memory>", *, size: int | None = None, mtime: float = 0.0) -> Recording:
+    def from_bytes(cls, raw: bytes, path: str = "<memory>", *, size: int | None = None, mtime: float = 0.0) -> Self:
         try:
             data, note = loads(raw)
         except JSONProblem as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from .view import Line, Section, safe
@@ -58,7 +58,7 @@ def section_renderable(section: Section, show_title: bool = True) -> Group:
 
 
 def sections_renderable(sections: Iterable[Section]) -> Group:
-    out = []
+    out: list[RenderableType] = []
     for i, section in enumerate(sections):
         if i:
             out.append(Text(""))

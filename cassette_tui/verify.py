@@ -31,9 +31,9 @@ import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
-from .cache import VerdictRows, load_verdicts, save_verdicts
+from .cache import VerdictRow, VerdictRows, load_verdicts, save_verdicts
 from .envelope import model_digest, name_hash, request_kind, versions_named
 from .fingerprint import Fingerprint, fingerprint_object, without_test_id
 from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, request_hashes
@@ -373,7 +373,7 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
     return out
 
 
-def _usable(hit: Any, stamp: tuple[int, int] | None) -> bool:
+def _usable(hit: Any, stamp: tuple[int, int] | None) -> TypeGuard[VerdictRow]:
     """A kept row of the shape written, for the file as it is now."""
     return (
         type(hit) is tuple and len(hit) == 5 and (hit[0], hit[1]) == stamp

@@ -27,7 +27,7 @@ import os
 import stat
 import struct
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 # Directories never worth descending into when looking for recordings.
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "site-packages"}
@@ -59,7 +59,7 @@ _LINK_ERRNOS = {errno.ELOOP, errno.EMLINK, errno.ENOTDIR}
 _OUTSIDE = -1
 
 
-def _raise_loop() -> None:
+def _raise_loop() -> NoReturn:
     raise OSError(errno.ELOOP, "a symbolic link")
 
 

@@ -31,7 +31,8 @@ def _genai_add(chunk: dict, choices: dict[int, Choice], n: int, r: Result, emit:
     for pos, cand in enumerate(chunk.get("candidates") or ()):
         if not isinstance(cand, dict):
             continue
-        idx = cand.get("index") if isinstance(cand.get("index"), int) else pos
+        index = cand.get("index")
+        idx = index if isinstance(index, int) else pos
         choice = choices.setdefault(idx, Choice(index=idx, role="assistant"))
         content = cand.get("content") or {}
         for part in content.get("parts") or () if isinstance(content, dict) else ():

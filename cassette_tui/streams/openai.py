@@ -52,8 +52,9 @@ def openai_chat_stream(body: list, events: bool = True) -> Result:
                 continue
             idx = ch.get("index") or 0
             if idx != last_idx:
-                choice = choices.get(idx)
-                if choice is None:
+                if idx in choices:
+                    choice = choices[idx]
+                else:
                     choice = choices[idx] = Choice(index=idx)
                     texts[idx] = ([], [])
                 content_parts, reasoning_parts = texts[idx]

@@ -53,8 +53,8 @@ def responses_stream(events: list[tuple[int, str, Any]], r: Result, emit: Any) -
         if not isinstance(data, dict):
             emit(n, "meta", detail=str(data)[:40])
             continue
-        name = data.get("type") if isinstance(data.get("type"), str) else name
-        _event(s, n, name, data)
+        typed = data.get("type")
+        _event(s, n, typed if isinstance(typed, str) else name, data)
     for call in s.choice.tool_calls:
         if not call.arguments:
             call.arguments = "{}"
@@ -90,7 +90,8 @@ def _event(s: _Stream, n: int, name: str, data: dict) -> None:
                 call.arguments = item["arguments"]
         emit(n, "meta", detail="function_call done")
     elif name in ("response.completed", "response.incomplete", "response.failed"):
-        _final(s, n, data.get("response") if isinstance(data.get("response"), dict) else {})
+        final = data.get("response")
+        _final(s, n, final if isinstance(final, dict) else {})
     elif name == "error":
         s.r.error = {"category": "stream", "type": data.get("code"), "message": data.get("message")}
         emit(n, "error", str(data.get("message") or ""), detail=str(data.get("code") or ""))
