@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import cache as summary_cache
 from .jsonio import gc_paused
@@ -58,6 +58,34 @@ class ScanStats:
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     links_out: list[str] = field(default_factory=list)   # folder links leading out of the tree, not followed
+
+
+class IndexView(Protocol):
+    """What verify and explain read of an index: an Index, or a frozen IndexSnapshot of one."""
+
+    root: Path
+    summaries: dict[str, Summary]
+    use_cache: bool   # whether per-file results may be reused (and kept) by each file's stamp
+
+    @property
+    def sqlite_rows(self) -> list[SqliteRow]: ...
+
+    def stamp(self, rel: str) -> tuple[int, int] | None: ...
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """An index's summaries at one moment, for work on another thread while live
+    reload goes on changing the Index. Its files' stamps are not kept: cached
+    per-file results are not reused from it (stamp is None)."""
+
+    root: Path
+    summaries: dict[str, Summary]
+    sqlite_rows: list[SqliteRow]
+    use_cache: bool = False
+
+    def stamp(self, rel: str) -> tuple[int, int] | None:
+        return None
 
 
 class Index:
@@ -328,8 +356,13 @@ class Index:
 
     # --- looking up --------------------------------------------------------------------
 
+    def snapshot(self) -> IndexSnapshot:
+        """The summaries as they are now (hold the lock live reload takes, if any)."""
+        return IndexSnapshot(self.root, dict(self.summaries), list(self.sqlite_rows))
+
     def stamp(self, rel: str) -> tuple[int, int] | None:
-        """(size, mtime_ns) of the file as its summary was read, or None (not from a file)."""
+        """(size, mtime_ns) of the file as its summary was read, or None: not from a file,
+        or the cache is off."""
         size = self._snapshot.sizes.get(rel)
         return None if size is None else (size, self._snapshot.mtimes[rel])
 

@@ -23,9 +23,13 @@ says so once.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:   # imported when the plugin is used, not when pytest loads it
+    from .explain import HashTable
+    from .index import Index
 
 ENV = "CASSETTE_TUI_EXPLAIN_MISSES"
 RECORDER_MODULES = ("ogx.testing.api_recorder", "llama_stack.testing.api_recorder", "llama_stack.testing.inference_recorder")
@@ -59,8 +63,8 @@ class MissExplainer:
         self.wrapped: list[str] = []                  # recorder functions wrapped
         self.current_test: str | None = None
         self.explanations: list[Any] = []
-        self._index: Any = None
-        self._table: Any = None
+        self._index: Index | None = None
+        self._table: HashTable | None = None
 
     # --- remembering the live request ---------------------------------------------------
 
@@ -138,7 +142,7 @@ class MissExplainer:
             out.append(_render(lambda console, ex=ex: _print_one(console, ex, self.shown)))
         return "\n".join(out)
 
-    def index(self) -> Any:
+    def index(self) -> Index:
         if self._index is None:
             from .explain import HashTable
             from .index import Index

@@ -31,7 +31,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .cache import VerdictRow, VerdictRows, load_verdicts, save_verdicts
 from .envelope import model_digest, name_hash, request_kind, versions_named
@@ -39,6 +39,9 @@ from .fingerprint import Fingerprint, fingerprint_object, without_test_id
 from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, request_hashes
 from .jsonio import gc_paused
 from .recording import Recording
+
+if TYPE_CHECKING:
+    from .index import IndexView
 
 DUPLICATES_SHOWN = 20     # other files named per file (--json: `duplicates`, with `duplicate_count`)
 STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing")
@@ -306,13 +309,13 @@ def _by_version(verdicts: Iterable[Verdict]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def verify_index(index: Any, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+def verify_index(index: IndexView, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Verify every file of a scanned `Index`, then `cross_check` the tree.
 
     Rows of an index.sqlite whose file is missing get status `missing`.
     """
     own = file_verdicts(index, progress)
-    report = cross_check(own.verdicts, getattr(index, "sqlite_rows", []), Path(str(index.root)))
+    report = cross_check(own.verdicts, index.sqlite_rows, Path(str(index.root)))
     report.hashed = own.hashed
     return report
 
@@ -325,7 +328,7 @@ class FileVerdicts:
     hashed: int = 0                                  # files hashed this time (the rest: from the cache)
 
 
-def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None) -> FileVerdicts:
+def file_verdicts(index: IndexView, progress: Callable[[int, int], None] | None = None) -> FileVerdicts:
     """Each file's own verdict and request hashes, hashing only the files changed since the cache.
 
     A file's verdict and hashes depend on nothing but its name and content, so they
@@ -335,15 +338,14 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
     root = str(index.root)
     out = FileVerdicts({}, {})
     items = list(index.summaries.values())
-    stamp_of = getattr(index, "stamp", None) if getattr(index, "use_cache", False) else None
-    cached = load_verdicts(index.root) if stamp_of is not None else {}
+    cached = load_verdicts(index.root) if index.use_cache else {}
     kept: VerdictRows = {}
     with gc_paused():
         for done, s in enumerate(items, 1):
             if s.problem and s.problem.startswith(_SQLITE_MISSING):
                 out.verdicts[s.path] = Verdict(s.path, "missing", detail=s.problem, endpoint=s.endpoint)
                 continue
-            stamp = stamp_of(s.path) if stamp_of is not None else None
+            stamp = index.stamp(s.path) if index.use_cache else None
             hit = cached.get(s.path) if stamp is not None else None
             if _usable(hit, stamp):
                 v = Verdict(*hit[2])
@@ -366,7 +368,7 @@ def file_verdicts(index: Any, progress: Callable[[int, int], None] | None = None
                 out.fingerprints[s.path] = fp
             if progress and done % 100 == 0:
                 progress(done, len(items))
-    if stamp_of is not None and (out.hashed or kept.keys() != cached.keys()):
+    if index.use_cache and (out.hashed or kept.keys() != cached.keys()):
         save_verdicts(index.root, kept)
     if progress:
         progress(len(items), len(items))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..compare import MISSING, Change
 from ..hashing import request_hash
@@ -18,6 +18,9 @@ from .causes import CAUSE_WORDS, Cause, change_causes
 from .lookup import Lookup, replay_lookups
 from .miss import Miss, test_parts
 from .nearest import Candidate, HashTable, nearest
+
+if TYPE_CHECKING:
+    from ..index import IndexView
 
 
 @dataclass
@@ -87,7 +90,7 @@ def _change_json(c: Change) -> dict[str, Any]:
     return {"path": c.path, "kind": c.kind, "recorded": None if c.a is MISSING else c.a, "live": None if c.b is MISSING else c.b}
 
 
-def explain(miss: Miss, index: Any, *, limit: int = 5, table: HashTable | None = None, exclude: set[str] | None = None) -> Explanation:
+def explain(miss: Miss, index: IndexView, *, limit: int = 5, table: HashTable | None = None, exclude: set[str] | None = None) -> Explanation:
     """Explain one miss against the recordings of a scanned `Index`.
 
     `exclude`: files under the index that are live requests themselves (a batch of

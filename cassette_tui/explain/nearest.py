@@ -24,7 +24,7 @@ import heapq
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..compare import MISSING, Change, structural_diff
 from ..fingerprint import fingerprint
@@ -33,6 +33,9 @@ from ..recording import Recording
 from ..verify import Verdict, file_verdicts, verify_recording
 from .causes import MEANINGLESS, classify_change
 from .miss import Miss, test_parts
+
+if TYPE_CHECKING:
+    from ..index import IndexView
 
 SHORTLIST = 40          # files read and compared per miss, besides exact and same-test ones
 SAME_TEST_MAX = 60      # a test with more recordings than this is cut to its most alike
@@ -83,7 +86,7 @@ class Candidate:
 class HashTable:
     """Every recording's request hashes (every version) and fingerprint under an index, from the verify cache."""
 
-    def __init__(self, index: Any):
+    def __init__(self, index: IndexView):
         self.index = index
         self._by_hash: dict[str, list[str]] | None = None
         self._hashes: dict[str, dict[str, str | None]] = {}
@@ -152,7 +155,7 @@ class Catalog:
     """The tree's recordings bucketed once (by test, function, file, endpoint, model, name, and
     the tokens of their fingerprint sketches), so each miss looks only at the buckets it shares."""
 
-    def __init__(self, index: Any, fingerprints: dict[str, tuple[str | None, tuple[int, ...]]]):
+    def __init__(self, index: IndexView, fingerprints: dict[str, tuple[str | None, tuple[int, ...]]]):
         self.entries: list[_Entry] = []
         self.by: dict[tuple[str, Any], list[int]] = {}
         self.sketches: list[tuple[int, ...]] = []
@@ -247,7 +250,7 @@ def _name_key(path: str) -> str:
     return name.split("-")[1] if name.startswith("models-") and name.count("-") >= 2 else name
 
 
-def nearest(miss: Miss, index: Any, table: HashTable, exclude: set[str], limit: int) -> list[Candidate]:
+def nearest(miss: Miss, index: IndexView, table: HashTable, exclude: set[str], limit: int) -> list[Candidate]:
     """The `limit` recordings nearest the miss, best first."""
     root = Path(index.root)
     catalog = table.catalog()
