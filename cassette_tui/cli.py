@@ -17,7 +17,7 @@ from .index import Index, RefError
 from .jsonio import dumps_line
 from .model import Summary, summary_sort_key
 from .recording import Recording
-from .rich_reports import print_changes, print_explanation, print_git_report, shown_path
+from .reports import changes_section, explain_sections, git_report_sections, shown_path
 from .view import human_size, short_test
 from .walk import TreeWalk
 
@@ -495,19 +495,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
             sys.stdout.write(github_annotation("error", where, title, f"{ex.verdict}\n{ex.advice}") + "\n")
         return 0
 
-    from .rich_reports import print_findings
+    from .reports import findings_section
+    from .rich_view import sections_renderable
 
     console = make_console(soft_wrap=not sys.stdout.isatty())
     setups = load_setups(idx.root)
-    if len(explanations) > 1:
-        print_findings(console, group_explanations(explanations), args.dir, setups)
-        if not args.verbose:
-            console.print("\n(--verbose for each miss in full, --json for everything)", style="dim")
-            return 0
-    for n, ex in enumerate(explanations, 1):
-        if len(explanations) > 1:
-            console.print()
-        print_explanation(console, ex, n, len(explanations), args.dir, setups)
+    findings = group_explanations(explanations) if len(explanations) > 1 else None
+    if findings and not args.verbose:
+        console.print(sections_renderable([findings_section(findings, args.dir, setups)]))
+        console.print("\n(--verbose for each miss in full, --json for everything)", style="dim")
+        return 0
+    console.print(sections_renderable(explain_sections(explanations, findings, args.dir, setups)))
     return 0
 
 
@@ -547,8 +545,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if d.same:
         console.print(Text("same request and reassembled response" + ("" if args.all else " (ids, timestamps and fingerprints ignored; --all to compare them)")))
         return 0
-    print_changes(console, "request", d.request)
-    print_changes(console, "response (reassembled)", d.response)
+    from .rich_view import section_renderable
+
+    for title, changes in (("request", d.request), ("response (reassembled)", d.response)):
+        console.print(section_renderable(changes_section(title, changes)))
     return status
 
 
@@ -569,8 +569,9 @@ def diff_git(args: argparse.Namespace, directory: str) -> int:
         sys.stdout.write(report.markdown() + "\n")
         return 0
 
-    console = make_console(soft_wrap=not sys.stdout.isatty())
-    print_git_report(console, report)
+    from .rich_view import sections_renderable
+
+    make_console(soft_wrap=not sys.stdout.isatty()).print(sections_renderable(git_report_sections(report)))
     return 0
 
 

@@ -41,6 +41,13 @@ STYLES: dict[str, str] = {
     "added": "color:#2f9a5a",
     "removed": "color:#d9363e",
     "hunk": "color:#0f8ea0",
+    "verdict": "color:#a8780d;font-weight:bold",
+    "ok": "color:#2f9a5a",
+    "command": "color:#2f9a5a",
+    "field": "color:#0f8ea0",
+    "dimfield": "color:#0f8ea0;opacity:0.62",
+    "rerecorded": "color:#a8780d",
+    "changed": "color:#0f8ea0",
 }
 
 FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;font-size:12.5px;line-height:1.45"

@@ -28,6 +28,7 @@ from .conversation import Step
 from .index import Index, RefError
 from .model import Summary
 from .query import parse
+from .reports import diff_sections
 from .timeline import Turn, recording_timeline, test_turns
 from .view import (
     RAW_LIMIT,
@@ -37,7 +38,6 @@ from .view import (
     Span,
     chunks_section,
     counts_section,
-    diff_sections,
     json_section,
     recording_sections,
     safe,

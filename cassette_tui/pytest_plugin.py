@@ -128,6 +128,8 @@ class MissExplainer:
 
     def _explain_failure(self, text: str, nodeid: str) -> str:
         from .explain import explain, parse_log
+        from .explain.rerecord import load_setups
+        from .reports import explanation_section, plain_lines
 
         misses = parse_log(text)
         out = []
@@ -139,7 +141,7 @@ class MissExplainer:
                 miss.live_how = "remembered from the recorder in this run"
             ex = explain(miss, self.index(), table=self._table)
             self.explanations.append(ex)
-            out.append(_render(lambda console, ex=ex: _print_one(console, ex, self.shown)))
+            out.extend(plain_lines([explanation_section(ex, 1, 1, self.shown, load_setups(ex.root))]))
         return "\n".join(out)
 
     def index(self) -> Index:
@@ -156,12 +158,12 @@ class MissExplainer:
             return
         from .explain import group_explanations
         from .explain.rerecord import load_setups
-        from .rich_reports import print_findings
+        from .reports import findings_section, plain_lines
 
         tr = terminalreporter
         tr.section("cassette-tui: replay misses by cause")
-        text = _render(lambda console: print_findings(console, group_explanations(self.explanations), self.shown, load_setups(self.directory)))
-        tr.write(text)
+        for line in plain_lines([findings_section(group_explanations(self.explanations), self.shown, load_setups(self.directory))]):
+            tr.write_line(line)
         if not self.wrapped:
             tr.write_line(f"(no recorder function to wrap (normalize_inference_request, normalize_tool_request, normalize_http_request in "
                           f"{', '.join(RECORDER_MODULES)}): the misses were explained from their messages alone; the exact differences need the live request)")
@@ -179,24 +181,6 @@ def _failure_text(excinfo: Any) -> str:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return "\n".join(parts)
-
-
-def _render(printer: Any) -> str:
-    import io
-
-    from rich.console import Console
-
-    buf = io.StringIO()
-    console = Console(file=buf, color_system=None, highlight=False, soft_wrap=True, width=200)
-    printer(console)
-    return buf.getvalue()
-
-
-def _print_one(console: Any, ex: Any, directory: str) -> None:
-    from .explain.rerecord import load_setups
-    from .rich_reports import print_explanation
-
-    print_explanation(console, ex, 1, 1, directory, load_setups(ex.root))
 
 
 # --- the live request, as each recorder function saw it --------------------------------------

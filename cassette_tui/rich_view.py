@@ -34,6 +34,13 @@ STYLES = {
     "added": "green",
     "removed": "red",
     "hunk": "cyan",
+    "verdict": "bold yellow",
+    "ok": "green",
+    "command": "green",
+    "field": "cyan",
+    "dimfield": "dim cyan",
+    "rerecorded": "yellow",
+    "changed": "cyan",
 }
 
 
@@ -64,3 +71,4 @@ def sections_renderable(sections: Iterable[Section]) -> Group:
             out.append(Text(""))
         out.append(section_renderable(section))
     return Group(*out)
+

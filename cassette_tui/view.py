@@ -9,6 +9,7 @@ terminal escape sequence that came from a recording.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,22 @@ class Section:
             self.lines.append(Line([Span(part, style)], indent))
         if clipped:
             self.lines.append(Line([Span(f"… {clipped:,} more characters", "dim")], indent))
+
+
+def flat_lines(sections: Iterable[Section]) -> list[Line]:
+    """Sections as one run of lines: each title (with its note), its lines, a blank line
+    between sections. For faces that scroll lines themselves, and for plain text."""
+    out: list[Line] = []
+    for i, section in enumerate(sections):
+        if i:
+            out.append(Line())
+        if section.title:
+            title = Line([Span(section.title, section.style or "title")])
+            if section.note:
+                title.spans.append(Span(f"  {section.note}", "dim"))
+            out.append(title)
+        out.extend(section.lines)
+    return out
 
 
 ROLE_STYLE = {"system": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
@@ -393,39 +410,3 @@ def chunks_section(result: Result, limit: int = 5_000) -> Section | None:
     s = Section("Chunks", folded=True, style="title", note=f"{len(result.events):,} events in {result.chunks:,} chunks")
     s.lines.extend(stream_lines(result, limit))
     return s
-
-
-DIFF_LINE_STYLES = (("+++", "title"), ("---", "title"), ("@@", "hunk"), ("+", "added"), ("-", "removed"))
-
-
-def diff_sections(d: Any, include_noise: bool = False, limit: int = 200) -> list[Section]:
-    """A RecordingDiff (cassette_tui.compare) as sections: what differs by JSON path, then unified diffs.
-
-    Styles "added", "removed" and "hunk" are diff-specific; a face without them draws them plain.
-    """
-    from .compare import describe_value
-
-    head = Section("Diff", style="title", note="ids, timestamps and other noise ignored" if not include_noise else "noise included")
-    head.add(("A  ", "removed"), (safe(d.a.id[:12]), "id"), ("  ", ""), (safe(d.a.path), "dim"))
-    head.add(("B  ", "added"), (safe(d.b.id[:12]), "id"), ("  ", ""), (safe(d.b.path), "dim"))
-    if d.same:
-        head.add(("No difference in the request or the reassembled response.", "value"))
-    sections = [head]
-    for title, changes, text in (("Request", d.request, d.request_text), ("Reassembled response", d.response, d.response_text)):
-        s = Section(title, style="title", note=f"{len(changes)} difference{'s' if len(changes) != 1 else ''}")
-        for c in changes[:limit]:
-            s.add((f"{c.kind:<8} ", "warn" if c.kind == "changed" else "added" if c.kind == "added" else "removed"), (safe(c.path), "key"))
-            if c.kind != "added":
-                s.add(("- ", "removed"), (safe(describe_value(c.a, 200)), "removed"), indent=4)
-            if c.kind != "removed":
-                s.add(("+ ", "added"), (safe(describe_value(c.b, 200)), "added"), indent=4)
-        if len(changes) > limit:
-            s.add((f"… {len(changes) - limit:,} more differences", "dim"))
-        sections.append(s)
-        if text:
-            u = Section(f"{title}: unified diff", folded=True, style="title", note=f"{len(text):,} lines")
-            for line in text:
-                style = next((st for prefix, st in DIFF_LINE_STYLES if line.startswith(prefix)), "")
-                u.add((safe(line), style))
-            sections.append(u)
-    return sections

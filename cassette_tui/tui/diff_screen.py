@@ -13,52 +13,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ..compare import describe_value, diff_recordings
+from ..compare import diff_recordings
 from ..index import Index
 from ..recording import Recording
-from ..view import safe
+from ..reports import diff_sections
+from ..view import Line, flat_lines, safe
 from .lines_view import LinesView
 
 
-def diff_styler(line: str) -> Text:
-    style = ""
-    if line.startswith("+++") or line.startswith("---"):
-        style = "bold"
-    elif line.startswith("+"):
-        style = "green"
-    elif line.startswith("-"):
-        style = "red"
-    elif line.startswith("@@"):
-        style = "cyan"
-    elif line.startswith("#"):
-        style = "bold"
-    return Text(safe(line), style)
-
-
-def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = False, pair: tuple[Recording, Recording] | None = None) -> list[str]:
+def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = False, pair: tuple[Recording, Recording] | None = None) -> list[Line]:
     """A or B is a path under the index, or a file the user named (a live request explain was given);
     `pair`, when given, holds both recordings already read (an old version out of git)."""
     if pair is not None:
         a, b = pair
     else:
         a, b = (Recording.load(p) if Path(p).is_absolute() else index.load(p) for p in (path_a, path_b))
-    d = diff_recordings(a, b, include_noise=include_noise)
-    out = [f"# A  {path_a}", f"# B  {path_b}", ""]
-    if d.same:
-        out.append("# No difference in the request or the reassembled response" + (" (ids, timestamps and other noise ignored)" if not include_noise else ""))
-    for title, changes, text in (("request", d.request, d.request_text), ("reassembled response", d.response, d.response_text)):
-        out.append(f"# {title}: {len(changes)} difference{'s' if len(changes) != 1 else ''}")
-        for c in changes:
-            out.append(f"  {c.kind:<8} {c.path}")
-            if c.kind != "added":
-                out.append(f"-     {describe_value(c.a, 200)}")
-            if c.kind != "removed":
-                out.append(f"+     {describe_value(c.b, 200)}")
-        if text:
-            out.append("")
-            out.extend(text)
-        out.append("")
-    return out
+    return flat_lines(diff_sections(diff_recordings(a, b, include_noise=include_noise), include_noise, limit=100_000))
 
 
 class DiffScreen(ModalScreen[None]):
@@ -81,7 +51,7 @@ class DiffScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="diff-title")
-        yield LinesView(wrap=False, styler=diff_styler, id="diff-view")
+        yield LinesView(wrap=False, id="diff-view")
 
     def on_mount(self) -> None:
         self.refresh_diff()

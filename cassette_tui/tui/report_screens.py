@@ -1,16 +1,14 @@
 """Explain a replay miss, and review what changed since a git ref: two screens on core reports.
 
-Both draw with the same Rich printers as the CLI (rich_reports), captured into
-lines for a virtual LinesView, so the TUI and `cassette-tui explain` agree.
+Both draw the same view model as the CLI (reports.py) with rich_view, as lines for
+a virtual LinesView, so the TUI and `cassette-tui explain` agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -19,20 +17,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from ..rich_reports import print_explanation, print_findings, print_git_report
-from ..view import safe
-from .lines_view import LinesView
+from ..reports import explain_sections, git_report_sections
+from ..view import flat_lines, safe
+from .lines_view import LineItem, LinesView
+
+if TYPE_CHECKING:
+    from ..explain import Explanation, HashTable
+    from ..index import IndexView
 
 
-def capture(printer: Callable[[Console], None]) -> list[Text]:
-    """What a Rich printer writes, as styled lines (recorded text in it is already made safe)."""
-    console = Console(color_system="truecolor", force_terminal=True, soft_wrap=True, highlight=False, width=400)
-    with console.capture() as cap:
-        printer(console)
-    return Text.from_ansi(cap.get()).split("\n")
-
-
-def explain_text(text: str, index: Any, table: Any) -> tuple[list[Text], list[Any]]:
+def explain_text(text: str, index: IndexView, table: HashTable | None) -> tuple[list[LineItem], list[Explanation]]:
     """Explain whatever was pasted: a CI log (one or more misses), a hash, or a recording's path.
     The report's lines, and the explanations (for the actions under it)."""
     from ..explain import explain, group_explanations, is_hash
@@ -55,15 +49,8 @@ def explain_text(text: str, index: Any, table: Any) -> tuple[list[Text], list[An
         ], []
     inputs = live_files_under(index.root, misses)
     explanations = [explain(miss, index, table=table, exclude=inputs) for miss in misses]
-    setups = load_setups(index.root)
-    lines: list[Text] = []
-    if len(explanations) > 1:   # the findings first, then each miss in full
-        lines.extend(capture(lambda console: print_findings(console, group_explanations(explanations), None, setups)))
-    for n, ex in enumerate(explanations, 1):
-        if lines:
-            lines.append(Text(""))
-        lines.extend(capture(lambda console, ex=ex, n=n: print_explanation(console, ex, n, len(explanations), None, setups)))
-    return lines, explanations
+    findings = group_explanations(explanations) if len(explanations) > 1 else None   # first, then each miss in full
+    return list[LineItem](flat_lines(explain_sections(explanations, findings, None, load_setups(index.root)))), explanations
 
 
 # What a row under a report does: ("open", path, None) or ("diff", path, (path A, path B, recordings read already)).
@@ -90,7 +77,7 @@ def explain_actions(explanations: list[Any]) -> list[tuple[str, Action]]:
 class ActionReportScreen(ModalScreen[None]):
     """A report (a LinesView) with a list under it of what can be done with it (an OptionList)."""
 
-    def _show(self, lines: list[Text], actions: list[tuple[str, Action]]) -> None:
+    def _show(self, lines: list[LineItem], actions: list[tuple[str, Action]]) -> None:
         self.query_one(LinesView).set_lines(lines)
         options = self.query_one(OptionList)
         options.clear_options()
@@ -205,7 +192,7 @@ class GitReviewScreen(ActionReportScreen):
         report = None
         try:
             report = git_changes(rev, app.root)
-            lines = capture(lambda console: print_git_report(console, report))
+            lines: list[LineItem] = list(flat_lines(git_report_sections(report)))
         except GitError as exc:
             lines = [Text(safe(str(exc)), "red")]
         except Exception as exc:  # noqa: BLE001
