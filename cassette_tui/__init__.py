@@ -6,6 +6,7 @@ In a notebook:
     idx = ct.open("tests/integration")   # Recordings under a directory; ct.demo() for the bundled set
     idx.filter("model:gpt-4o stream:yes"), idx[0], idx["aadc0675"], idx.test("test_x")
     ct.diff(idx[0], idx[1])
+    idx.explain(log_text), idx.review("origin/main")
 
 `open`, `demo` and `diff` import cassette_tui.notebook on first use, so
 `import cassette_tui` stays light.

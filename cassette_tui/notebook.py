@@ -231,6 +231,20 @@ class Recordings:
         text = f"{self.query} {query}".strip() if not self.query or not query.strip() else f"({self.query}) ({query})"
         return Recordings(self.index, q.filter(self.summaries), text, self.note)
 
+    def explain(self, text: str) -> Any:
+        """Why replay missed: `text` is a CI log (one or more miss messages), a request hash or a
+        recording's path. Displays the same report as `cassette-tui explain`; `.explanations` holds them."""
+        from .notebook_reports import explain_in
+
+        return explain_in(self.index, text)
+
+    def review(self, rev: str, noise: bool = False) -> Any:
+        """What changed under this tree since the git ref `rev` (`cassette-tui diff --git REV`);
+        `.changes` holds them."""
+        from .notebook_reports import review_in
+
+        return review_in(self.root, rev, include_noise=noise)
+
     def tests(self) -> dict[str, int]:
         """Test ids of these recordings, with how many recordings each has (most first)."""
         counts: dict[str, int] = {}

@@ -357,3 +357,40 @@ def test_the_notebook_runs_in_a_real_kernel_and_displays_safely(tmp_path: Path, 
     assert list(cache_dir.glob("index-*.bin")), "the kernel's index cache belongs in the test's cache dir"
     assert digest(NOTEBOOKS) == fixtures_before, "the notebook run wrote into tests/notebooks"
     assert seconds < 60
+
+
+# --- explain and git review: the CLI's reports, displayable -------------------------------
+
+EXPLAIN_CASES = Path(__file__).resolve().parents[2] / "shared" / "explain-cases"
+
+
+def test_explain_in_a_notebook_names_the_replaced_recording_of_a_real_miss() -> None:
+    if not (EXPLAIN_CASES / "cases.jsonl").is_file():
+        pytest.skip(f"no explain cases at {EXPLAIN_CASES}")
+    case = json.loads((EXPLAIN_CASES / "cases.jsonl").read_text().splitlines()[0])
+    tree = EXPLAIN_CASES / case["tree"]
+    report = ct.open(tree).explain(str(EXPLAIN_CASES / case["live"]))
+    (ex,) = report.explanations
+    assert ex.nearest is not None and tree / ex.nearest.path == EXPLAIN_CASES / case["recorded"]
+    b = report._repr_mimebundle_()
+    assert "verdict:" in b["text/plain"] and ex.nearest.path in b["text/plain"]
+    assert "<script" not in b["text/html"] and "verdict:" in b["text/html"]
+    with pytest.raises(ValueError, match="no replay-miss message"):
+        ct.open(tree).explain("nothing to see here\nat all")
+
+
+def test_review_in_a_notebook_lists_a_change_since_head(demo_copy: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=demo_copy, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "recordings")
+    changed = next(demo_copy.rglob("*.json"))
+    data = json.loads(changed.read_text())
+    data["request"]["body"]["temperature"] = 0.25
+    changed.write_text(json.dumps(data))
+    review = ct.open(demo_copy).review("HEAD")
+    assert [c.status for c in review.changes] == ["changed"]
+    b = review._repr_mimebundle_()
+    assert "body.temperature" in b["text/plain"] and "body.temperature" in b["text/html"]
