@@ -21,7 +21,7 @@ from .rich_reports import print_changes, print_explanation, print_git_report, sh
 from .view import human_size, short_test
 from .walk import TreeWalk
 
-COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff")
+COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff", "serve")
 EXIT_USAGE = 2
 
 
@@ -655,7 +655,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true", help="with --git: a summary for a pull request")
     p.set_defaults(func=cmd_diff)
+
+    from .serve import DEFAULT_PORT
+
+    p = sub.add_parser(
+        "serve",
+        help="serve the TUI in a web page (needs: pip install 'cassette-tui[serve]')",
+        description="The same TUI in a web page, one app per browser tab (textual-serve). It listens on 127.0.0.1, "
+        "this machine only, unless --host says otherwise: anyone who can reach the port can browse the recordings. "
+        "The page can read nothing outside DIR.",
+    )
+    mark(p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)"), FILE)
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, loopback only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the port (default: {DEFAULT_PORT})")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="the URL browsers reach the server by, when not http://HOST:PORT (a proxy, a forwarded port)")
+    p.set_defaults(func=cmd_serve)
     return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import ServeUnavailable, serve
+
+    if not 0 < args.port < 65536:
+        raise CLIError(f"--port must be 1..65535, not {args.port}")
+    if args.dir is not None:
+        path = Path(args.dir)
+        if not path.is_dir():
+            raise CLIError(f"no such directory: {args.dir}" if not path.exists() else f"not a directory: {args.dir}")
+        demo = False
+    else:
+        path, demo = default_directory()
+    try:
+        serve(path.resolve(), host=args.host, port=args.port, public_url=args.public_url, demo=demo,
+              recordings_only=args.dir is None and not demo, label=args.dir or ".")
+    except ServeUnavailable as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
