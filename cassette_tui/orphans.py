@@ -240,7 +240,10 @@ class TestFinder:
         self._by_id: dict[str, TestCheck] = {}
 
     def module_path(self, test_id: str) -> Path | None:
-        return test_module(self.root, test_id)
+        try:
+            return test_module(self.root, test_id)
+        except (OSError, ValueError):   # a recorded test id too long for a path, or otherwise no path here
+            return None
 
     def module_exists(self, test_id: str) -> bool:
         path = self.module_path(test_id)
@@ -249,7 +252,11 @@ class TestFinder:
     def check(self, test_id: str) -> TestCheck:
         hit = self._by_id.get(test_id)
         if hit is None:
-            hit = self._by_id[test_id] = self._check(test_id)
+            try:
+                hit = self._check(test_id)
+            except (OSError, ValueError) as exc:
+                hit = TestCheck("unknown", f"its test module cannot be looked at ({getattr(exc, 'strerror', None) or exc})")
+            self._by_id[test_id] = hit
         return hit
 
     def _check(self, test_id: str) -> TestCheck:

@@ -7,8 +7,8 @@ websocket. What this module adds to it:
 - a websocket is refused unless the page that opens it came from this server
   (its Origin), so another web site open in the same browser cannot drive the
   app, even through a DNS name rebound to 127.0.0.1;
-- each app process is `python -I` (nothing from the browsed tree or the working
-  directory is importable) and confined: a path pasted into the explain screen
+- each app process is `python -I -B` started from `/` (nothing from the browsed
+  tree or the working directory is importable) and confined: a path pasted into the explain screen
   must lie inside the served tree, so the page can read nothing outside it.
 
 textual-serve is an optional dependency (`pip install 'cassette-tui[serve]'`): it
@@ -34,12 +34,12 @@ class ServeUnavailable(Exception):
 
 def child_command(root: Path, *, demo: bool, recordings_only: bool, label: str) -> str:
     """The shell command textual-serve runs for each browser tab (it takes a string)."""
-    argv = [sys.executable, "-I", "-m", "cassette_tui.serve", "--child", str(root), "--label", label]
+    argv = [sys.executable, "-I", "-B", "-m", "cassette_tui.serve", "--child", str(root), "--label", label]
     if demo:
         argv.append("--demo")
     if recordings_only:
         argv.append("--recordings-only")
-    return "exec " + shlex.join(argv)
+    return "cd / && exec " + shlex.join(argv)   # started from /, as the TUI's verify child is
 
 
 def origins_allowed(public_url: str, host: str, port: int) -> frozenset[str]:

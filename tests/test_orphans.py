@@ -173,6 +173,8 @@ def test_a_tree_without_its_test_modules_is_not_checked(env: dict[str, str]) -> 
     assert not report.tests_checked
     assert not any(v.status == "orphan" or v.test_state for v in report.verdicts.values())
     assert "no test module beside this tree" in report.tests_note
+    p = subprocess.run([sys.executable, "-m", "cassette_tui", "stats", str(TREE_2026_05), "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert json.loads(p.stdout)["verify"]["tests"] == {"checked": False, "note": report.tests_note, "live": 0, "params": 0, "orphan": 0, "unknown": 0}
 
 
 @needs_corpus
@@ -323,3 +325,16 @@ def test_collect_says_when_there_is_nothing_to_collect(env: dict[str, str], demo
     p = subprocess.run([sys.executable, "-m", "cassette_tui", "verify", str(demo_copy), "--collect"], env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert "--collect: no test module" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_hostile_test_ids_and_modules_give_unknown_never_a_crash(tmp_path: Path) -> None:
+    root = tmp_path / "tests" / "integration"
+    (root / "area" / "recordings").mkdir(parents=True)
+    (root / "area" / "test_deep.py").write_text("x = " + "(" * 100_000 + ")" * 100_000 + "\n")
+    (root / "area" / "test_huge.py").write_text("def test_a(): ...\n" + "#" * 2_100_000)
+    finder = TestFinder(root)
+    assert finder.check("tests/integration/area/test_deep.py::test_a").state == "unknown"
+    assert "larger than" in finder.check("tests/integration/area/test_huge.py::test_a").detail
+    long_id = "tests/integration/area/" + "x" * 5000 + ".py::test_a"
+    assert finder.check(long_id).state == "unknown"
+    assert finder.check("tests/integration/area/te\0st.py::test_a").state == "unknown"
