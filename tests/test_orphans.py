@@ -338,3 +338,33 @@ def test_hostile_test_ids_and_modules_give_unknown_never_a_crash(tmp_path: Path)
     long_id = "tests/integration/area/" + "x" * 5000 + ".py::test_a"
     assert finder.check(long_id).state == "unknown"
     assert finder.check("tests/integration/area/te\0st.py::test_a").state == "unknown"
+
+
+def test_parsed_modules_are_kept_by_size_and_mtime(tmp_path: Path) -> None:
+    """A module is parsed once and its names reused until it changes; a damaged cache is ignored."""
+    from cassette_tui.orphans import _module_cache_file
+
+    root = tmp_path / "tests" / "integration"
+    (root / "area" / "recordings").mkdir(parents=True)
+    module = root / "area" / "test_m.py"
+    module.write_text("def test_a(): ...\n")
+    gone = "tests/integration/area/test_m.py::test_b"
+    first = TestFinder(root, use_cache=True)
+    assert first.check(gone).state == "orphan"
+    first.save()
+    assert _module_cache_file(root.resolve()).is_file()
+
+    module.write_text("def test_a(): ...\ndef test_b(): ...\n")      # changed: parsed again
+    second = TestFinder(root, use_cache=True)
+    assert second.check(gone).state == "live"
+    second.save()
+    reused = TestFinder(root, use_cache=True)
+    assert reused.check(gone).state == "live" and reused._kept == reused._cached   # taken from the cache, nothing to write
+
+    rel = "area/test_m.py"
+    st = module.stat()
+    damaged = {rel: (st.st_size, st.st_mtime_ns, (("test_a",), "not a tuple of pairs", (), None))}
+    from cassette_tui.orphans import save_module_cache
+
+    save_module_cache(root.resolve(), damaged)
+    assert TestFinder(root, use_cache=True).check(gone).state == "live"   # the damaged row is parsed anew
