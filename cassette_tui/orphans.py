@@ -214,6 +214,8 @@ def collect_test_ids(repo_top: Path, modules: list[str], timeout: float = COLLEC
     if p.returncode not in (0, 1, 5):   # 1: some modules failed (reported), 5: nothing collected
         tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-1:] or ["no output"]
         raise CollectError(f"pytest --collect-only failed (exit {p.returncode}) in {repo_top}: {tail[0][:300]}")
+    if "No module named pytest" in p.stderr:
+        raise CollectError(f"pytest is not installed for {sys.executable}: run cassette-tui from the repository's test environment")
     ids: set[str] = set()
     errors: dict[str, str] = {}
     for line in p.stdout.splitlines():
@@ -222,6 +224,9 @@ def collect_test_ids(repo_top: Path, modules: list[str], timeout: float = COLLEC
             errors[m.group(1)] = (m.group(2) or "collection error").strip()
         elif "::" in line and not line.startswith((" ", "<")) and line.split("::", 1)[0].endswith(".py"):
             ids.add(line.strip())
+    if not ids and p.returncode != 5:
+        tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise CollectError(f"pytest --collect-only listed no test (exit {p.returncode}) in {repo_top}: {tail[0][:300]}")
     with_ids = {i.split("::", 1)[0] for i in ids}
     partial = bool(re.search(r"\b\d+ deselected\b", p.stdout))
     return Collected(ids, with_ids - set(errors), errors, partial)

@@ -368,3 +368,22 @@ def test_parsed_modules_are_kept_by_size_and_mtime(tmp_path: Path) -> None:
 
     save_module_cache(root.resolve(), damaged)
     assert TestFinder(root, use_cache=True).check(gone).state == "live"   # the damaged row is parsed anew
+
+
+@needs_corpus
+def test_collect_without_pytest_says_so(tmp_path: Path, env: dict[str, str]) -> None:
+    """The interpreter has no pytest (a module that fails to import in its place): one line, no silent fallback."""
+    top = tmp_path / "repo"
+    area = top / "tests" / "integration" / "area"
+    area.mkdir(parents=True)
+    (area / "test_mod.py").write_text(COLLECTED_MODULE)
+    source = next(p for p in sorted((TREE_2026_05 / "responses" / "recordings").glob("*.json")) if json.loads(p.read_text()).get("test_id"))
+    recording_for("tests/integration/area/test_mod.py::test_plain", source, area / "recordings")
+    shadow = tmp_path / "shadow"
+    (shadow / "pytest").mkdir(parents=True)
+    (shadow / "pytest" / "__init__.py").write_text("raise ImportError('hidden')\n")
+    (shadow / "pytest" / "__main__.py").write_text("")
+    p = subprocess.run([sys.executable, "-m", "cassette_tui", "verify", str(top / "tests" / "integration"), "--collect"],
+                       env={**env, "PYTHONPATH": str(shadow)}, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "pytest" in p.stderr.splitlines()[-1]
