@@ -21,7 +21,9 @@ duplicate requests, and the 2025-08 layout's index.sqlite rows against its files
 `cross_check` is that second half alone, so a live view can re-verify one file
 and redo only the cheap in-memory pass.
 
-Pure: no Textual, no Rich.
+Pure: no Textual, no Rich. (Some 470 lines: the per-file verdict, the cross-file pass
+and the verdicts' transport from the TUI's child read each other's fields; the test
+check is apart, in orphans.py.)
 """
 
 from __future__ import annotations
