@@ -21,7 +21,7 @@ from .reports import changes_section, explain_sections, git_report_sections, sho
 from .view import human_size, short_test
 from .walk import TreeWalk
 
-COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff")
+COMMANDS = ("ls", "show", "stats", "verify", "explain", "diff", "serve")
 EXIT_USAGE = 2
 
 
@@ -106,7 +106,7 @@ examples:
 
 exit status:
   0  done (diff A B: the two are the same)
-  1  verify: a file is stale, mismatched or unreadable; show: the file has a problem; diff A B: they differ
+  1  verify: a file is stale, mismatched, orphaned or unreadable; show: the file has a problem; diff A B: they differ
   2  a usage error or bad input (said in one line on standard error)
   130 interrupted
 
@@ -310,7 +310,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     idx = open_index(args.dir, use_cache=not args.no_cache)
     from .verify import apply_statuses, verify_index
 
-    report = verify_index(idx)
+    report = verify_index(idx, collected=collected_ids(idx, args.collect))
     apply_statuses(idx, report)
     rows = [s for s in idx if query.matches(s)]
     stats = stats_of(rows)
@@ -350,7 +350,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 # --- verify -----------------------------------------------------------------------------
 
-STATUS_STYLES = {"ok": "green", "stale": "yellow", "mismatch": "bold red", "unreadable": "bold red", "not-a-recording": "magenta", "unverifiable": "dim", "missing": "red"}
+STATUS_STYLES = {"ok": "green", "stale": "yellow", "orphan": "yellow", "mismatch": "bold red", "unreadable": "bold red", "not-a-recording": "magenta", "unverifiable": "dim", "missing": "red"}
 
 
 def verify_json(verdict: Any, directory: str | None) -> dict[str, Any]:
@@ -380,19 +380,47 @@ def verify_summary_lines(report: Any) -> list[str]:
         lines.append(f"duplicates: {s['duplicate_groups']} requests are recorded more than once ({s['duplicate_files']} files)")
     if s["sqlite_missing"] or s["sqlite_unlisted"] or s["sqlite_wrong_hash"]:
         lines.append(f"index.sqlite: {s['sqlite_missing']} rows without a file, {s['sqlite_unlisted']} files without a row, {s['sqlite_wrong_hash']} rows naming another hash")
+    t = s["tests"]
+    if t["checked"]:
+        counts = [f"{t['live']} found", f"{t['orphan']} orphan (their test is gone; safe to delete)"]
+        if t["params"]:
+            counts.append(f"{t['params']} parametrized, not checked statically (--collect checks them)")
+        if t["unknown"]:
+            counts.append(f"{t['unknown']} cannot be told from the source")
+        lines.append(f"tests, {t['note']}: " + ", ".join(counts))
+    # not checked (no test module beside the tree: recordings alone): said in --json only
     return lines
+
+
+def collected_ids(idx: Index, collect: bool) -> Any:
+    """`--collect`: the test ids pytest itself lists, in the repository the tree's test ids lead to."""
+    if not collect:
+        return None
+    from .orphans import CollectError, collect_test_ids, test_ids_to_collect
+
+    top, modules = test_ids_to_collect(idx)
+    if top is None:
+        raise CLIError("--collect: no test module that this tree's test ids name exists beside it")
+    print(f"cassette-tui: running pytest --collect-only on {len(modules)} modules in {top} (this imports the repository's tests)", file=sys.stderr)
+    try:
+        return collect_test_ids(top, modules)
+    except CollectError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify_file, verify_index
 
     files, directory = verify_targets(args.paths)
+    if files is not None and args.collect:
+        raise CLIError("--collect checks a whole DIR, not single files")
     if files is not None:
         # Only the files named (a pre-commit hook's staged recordings): each one's own verdict, no tree scan.
         verdicts = [verify_file(f, f) for f in files]
         report = None
     else:
-        report = verify_index(open_index(directory, use_cache=not args.no_cache))
+        idx = open_index(directory, use_cache=not args.no_cache)
+        report = verify_index(idx, collected=collected_ids(idx, args.collect))
         verdicts = list(report.verdicts.values())
     shown = None if files is not None else directory
     code = 1 if any(v.failing for v in verdicts) else 0
@@ -578,6 +606,10 @@ def diff_git(args: argparse.Namespace, directory: str) -> int:
 # --- entry point ------------------------------------------------------------------------
 
 
+COLLECT_HELP = ("orphans from pytest's own ids: runs 'python -m pytest --collect-only -q' in the repository, "
+                "which imports its tests (their code runs); without it the test modules are only parsed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cassette-tui",
@@ -616,9 +648,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--top", type=int, default=15, help="rows per table")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--collect", action="store_true", help=COLLECT_HELP)
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("verify", help="check each recording's name against its content's request hash (exit 1 on stale, mismatch, unreadable)")
+    p = sub.add_parser("verify", help="check each recording's name against its content's request hash, and that its test still exists (exit 1 on stale, mismatch, orphan, unreadable)")
     mark(p.add_argument("paths", metavar="PATH", nargs="*",
                    help="a recordings DIR (default: the recordings under the current directory), or recording files (e.g. the staged ones)"), FILE)
     p.add_argument("--json", action="store_true", help="one object per file: path, status, algorithm, expected, detail ...")
@@ -626,6 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="github: an ::error annotation per failing file, for a GitHub Actions step")
     p.add_argument("--all", action="store_true", help="list ok files too")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--collect", action="store_true", help=COLLECT_HELP)
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser(
@@ -656,7 +690,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true", help="with --git: a summary for a pull request")
     p.set_defaults(func=cmd_diff)
+
+    from .serve import DEFAULT_PORT
+
+    p = sub.add_parser(
+        "serve",
+        help="serve the TUI in a web page (needs: pip install 'cassette-tui[serve]')",
+        description="The same TUI in a web page, one app per browser tab (textual-serve). It listens on 127.0.0.1, "
+        "this machine only, unless --host says otherwise: anyone who can reach the port can browse the recordings. "
+        "The page can read nothing outside DIR.",
+    )
+    mark(p.add_argument("dir", metavar="DIR", nargs="?", help="the recordings (default: the recordings under the current directory)"), FILE)
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, loopback only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the port (default: {DEFAULT_PORT})")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="the URL browsers reach the server by, when not http://HOST:PORT (a proxy, a forwarded port)")
+    p.set_defaults(func=cmd_serve)
     return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import ServeUnavailable, serve
+
+    if not 0 < args.port < 65536:
+        raise CLIError(f"--port must be 1..65535, not {args.port}")
+    if args.dir is not None:
+        path = Path(args.dir)
+        if not path.is_dir():
+            raise CLIError(f"no such directory: {args.dir}" if not path.exists() else f"not a directory: {args.dir}")
+        demo = False
+    else:
+        path, demo = default_directory()
+    try:
+        serve(path.resolve(), host=args.host, port=args.port, public_url=args.public_url, demo=demo,
+              recordings_only=args.dir is None and not demo, label=args.dir or ".")
+    except ServeUnavailable as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

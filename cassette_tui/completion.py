@@ -27,7 +27,7 @@ def query_words() -> list[str]:
     from .query import FIELDS, HAS_VALUES  # here: every command imports this module, few need the query language
 
     words = [f"{field}:" for field in FIELDS]
-    words += [f"has:{v}" for v in HAS_VALUES] + ["stream:yes", "stream:no", "is:ok", "is:stale", "is:mismatch", "is:problem"]
+    words += [f"has:{v}" for v in HAS_VALUES] + ["stream:yes", "stream:no", "is:ok", "is:stale", "is:mismatch", "is:orphan", "is:problem"]
     return sorted(set(words))
 
 

@@ -56,7 +56,7 @@ FIELDS: dict[str, str] = {
     "finish": "finish reason, normalized (stop length tool_calls content_filter error other) or the provider's own word (end_turn); finish:none when missing",
     "has": "has:tools|error|reasoning|image|anomaly|problem, or has:<anomaly code>",
     "anomaly": "an anomaly code contains the text (globs allowed)",
-    "is": "verify status (is:ok, is:stale ...); is:problem for unreadable ones, is:none when not verified",
+    "is": "verify status (is:ok, is:stale, is:orphan ...); is:problem for unreadable ones, is:none when not verified",
     "path": "path contains the text",
     "id": "id starts with the text",
     "size": "file size: >100k, >=1.5m, <10kb, 10k..2m, or an exact number of bytes",

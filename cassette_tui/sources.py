@@ -19,15 +19,24 @@ from .explain.miss import test_parts
 MAX_SOURCE_BYTES = 2_000_000
 
 
-def test_source(root: Path, test_id: str | None) -> tuple[Path, int] | None:
-    """(the test module under `root`, the line of the test function) for a pytest node id, or None."""
-    file, func, _ = test_parts(test_id)
-    if not file.endswith(".py") or ".." in file.split("/") or file.startswith("/"):
+def test_module(root: Path, test_id: str | None) -> Path | None:
+    """Where the test module a pytest node id names would be under `root` (it may not exist);
+    None for a path that would leave the tree or is no Python file."""
+    file, _, _ = test_parts(test_id)
+    if not file.endswith(".py") or ".." in file.split("/") or file.startswith("/") or "\0" in file:
         return None
     folder = map_into(root, posixpath.dirname(file)) if posixpath.dirname(file) else root
     if folder is None:
         return None
-    path = folder / posixpath.basename(file)
+    return folder / posixpath.basename(file)
+
+
+def test_source(root: Path, test_id: str | None) -> tuple[Path, int] | None:
+    """(the test module under `root`, the line of the test function) for a pytest node id, or None."""
+    _, func, _ = test_parts(test_id)
+    path = test_module(root, test_id)
+    if path is None:
+        return None
     try:
         if not path.is_file() or path.stat().st_size > MAX_SOURCE_BYTES:
             return None

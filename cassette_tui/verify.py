@@ -14,13 +14,16 @@ name matches:
     unreadable       not JSON, truncated, unreadable
     not-a-recording  JSON, but no request/response objects
     missing          (sqlite era) a row of index.sqlite whose file is absent
+    orphan           its test is gone (orphans.py): replay never asks for it
 
 `verify_index` adds what needs the whole tree: stale files' live siblings,
 duplicate requests, and the 2025-08 layout's index.sqlite rows against its files.
 `cross_check` is that second half alone, so a live view can re-verify one file
 and redo only the cheap in-memory pass.
 
-Pure: no Textual, no Rich.
+Pure: no Textual, no Rich. (Some 470 lines: the per-file verdict, the cross-file pass
+and the verdicts' transport from the TUI's child read each other's fields; the test
+check is apart, in orphans.py.)
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ from .recording import Recording
 
 if TYPE_CHECKING:
     from .index import IndexView
+    from .orphans import Collected
 
 DUPLICATES_SHOWN = 20     # other files named per file (--json: `duplicates`, with `duplicate_count`)
-STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing")
-FAILING = frozenset({"stale", "mismatch", "unreadable"})   # make `verify` exit 1
+STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing", "orphan")
+FAILING = frozenset({"stale", "mismatch", "unreadable", "orphan"})   # make `verify` exit 1
 
 _NOT_A_RECORDING = "not a recording"
 _SQLITE_MISSING = "listed in index.sqlite"
@@ -69,6 +73,8 @@ class Verdict:
     group: tuple[str, ...] = ()        # every file holding the same normalized request, this one too:
                                        # one tuple shared by the whole group (100,000 copies stay linear)
     notes: tuple[str, ...] = ()        # cross-file findings (sqlite index, duplicates)
+    test_state: str | None = None      # its test, beside the tree (orphans.STATES), when checked
+    test_note: str = ""
 
     @property
     def duplicates(self) -> tuple[str, ...]:
@@ -77,7 +83,7 @@ class Verdict:
 
     @property
     def safe_to_delete(self) -> bool:
-        return self.status == "stale" and self.sibling is not None
+        return (self.status == "stale" and self.sibling is not None) or self.status == "orphan"
 
     @property
     def failing(self) -> bool:
@@ -96,6 +102,8 @@ class Verdict:
             "sibling": self.sibling,
             "duplicates": [p for p in self.group[: DUPLICATES_SHOWN + 1] if p != self.path][:DUPLICATES_SHOWN],
             "duplicate_count": max(len(self.group) - 1, 0),
+            "test_state": self.test_state,
+            "test_note": self.test_note,
         }
 
     @property
@@ -106,6 +114,8 @@ class Verdict:
                 parts.append(f"safe to delete: the same test id has a live recording, {self.sibling}")
             elif self.test_id:
                 parts.append("no live recording of the same test id: re-record before deleting")
+        if self.status == "orphan":
+            parts.append("safe to delete: replay never asks for it")
         if self.group:
             others = [p for p in self.group[: DUPLICATES_SHOWN + 1] if p != self.path][:DUPLICATES_SHOWN]
             more = len(self.group) - 1 - len(others)
@@ -221,6 +231,8 @@ class VerifyReport:
     sqlite_unlisted: list[str] = field(default_factory=list)          # sqlite-era files without a row
     sqlite_wrong_hash: list[str] = field(default_factory=list)        # rows whose hash does not fit their file
     hashed: int = 0                                                    # files hashed this time (the rest: from the cache)
+    tests_checked: bool = False                                        # each recording's test was looked for (orphans)
+    tests_note: str = ""                                               # how, or why not
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
@@ -242,13 +254,16 @@ class VerifyReport:
         return {
             "files": len(self.verdicts),
             **{k.replace("-", "_"): n for k, n in c.items()},
-            "stale_safe_to_delete": len(self.safe_to_delete),
+            "stale_safe_to_delete": sum(v.status == "stale" and v.safe_to_delete for v in self.verdicts.values()),
+            "safe_to_delete": len(self.safe_to_delete),    # stale with a live sibling, and orphans
             "stale_by_version": _by_version(self.verdicts.values()),
             "duplicate_groups": len(self.duplicates),
             "duplicate_files": sum(len(g.paths) for g in self.duplicates),
             "sqlite_missing": len(self.sqlite_missing),
             "sqlite_unlisted": len(self.sqlite_unlisted),
             "sqlite_wrong_hash": len(self.sqlite_wrong_hash),
+            "tests": {"checked": self.tests_checked, "note": self.tests_note,
+                      **{state: sum(v.test_state == state for v in self.verdicts.values()) for state in ("live", "params", "orphan", "unknown")}},
             "failing": self.failing,
         }
 
@@ -261,12 +276,13 @@ class VerifyReport:
         out.sqlite_missing = [p for p in self.sqlite_missing if p in keep]
         out.sqlite_unlisted = [p for p in self.sqlite_unlisted if p in keep]
         out.sqlite_wrong_hash = [p for p in self.sqlite_wrong_hash if p in keep]
+        out.tests_checked, out.tests_note = self.tests_checked, self.tests_note
         return out
 
 
 # --- verify in another process (the TUI's background pass) ---------------------------------
 
-_SHIPPED = ("sibling", "group", "notes")   # the cross-file findings, shipped with each verdict's own fields
+_SHIPPED = ("sibling", "group", "notes", "test_state", "test_note")   # the cross-file findings, shipped with each verdict's own fields
 
 
 def write_tree_verdicts(root: str, out: Any) -> int:
@@ -294,7 +310,7 @@ def read_tree_verdicts(data: bytes) -> dict[str, Verdict]:
         out = {}
         for own, shipped in rows:
             v = Verdict(*own)
-            v.sibling, v.group, v.notes = shipped
+            v.sibling, v.group, v.notes, v.test_state, v.test_note = shipped
             out[v.path] = v
         return out
     except (ValueError, TypeError, EOFError):
@@ -309,14 +325,18 @@ def _by_version(verdicts: Iterable[Verdict]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def verify_index(index: IndexView, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-    """Verify every file of a scanned `Index`, then `cross_check` the tree.
+def verify_index(index: IndexView, progress: Callable[[int, int], None] | None = None, collected: Collected | None = None) -> VerifyReport:
+    """Verify every file of a scanned `Index`, then `cross_check` the tree, then check each
+    recording's test beside it (orphans.mark_orphans; `collected`: pytest's own ids).
 
     Rows of an index.sqlite whose file is missing get status `missing`.
     """
+    from .orphans import mark_orphans  # here: orphans reads sources, whose explain imports come back to verify
+
     own = file_verdicts(index, progress)
     report = cross_check(own.verdicts, index.sqlite_rows, Path(str(index.root)))
     report.hashed = own.hashed
+    mark_orphans(report, index, collected)
     return report
 
 

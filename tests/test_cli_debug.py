@@ -19,7 +19,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 AADC = "aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96"
 AADC_REL = f"responses/recordings/{AADC}.json"
 TURN2 = "4078aa36a9cbcb50c445a46d69fb9126952d1c85f3d413125b034730e51b6508"
-VERIFY_KEYS = ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates", "duplicate_count"]
+VERIFY_KEYS = ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates", "duplicate_count", "test_state", "test_note"]
 ESC = "\x1b"
 
 

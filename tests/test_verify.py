@@ -134,7 +134,7 @@ def test_unverifiable_unreadable_not_a_recording(tmp_path: Path) -> None:
     array = write(tmp_path, "x/" + "c" * 64 + ".json", "[1, 2]")
     v = verify_file(array)
     assert (v.status, v.detail) == ("not-a-recording", "not a recording: the file holds a JSON array, not an object")
-    assert FAILING == {"stale", "mismatch", "unreadable"} and set(STATUSES) >= FAILING
+    assert FAILING == {"stale", "mismatch", "unreadable", "orphan"} and set(STATUSES) >= FAILING
 
 
 def test_tool_and_http_kinds() -> None:
@@ -205,12 +205,12 @@ def test_verify_index_statuses_siblings_duplicates(tmp_path: Path) -> None:
     assert orphan.full_detail.endswith("no live recording of the same test id: re-record before deleting")
     assert [g.paths for g in report.duplicates] == [sorted([paths["dup2"], paths["dup1"]])]
     assert report.verdicts[paths["dup1"]].duplicates == (paths["dup2"],)
-    assert report.counts() == {"ok": 3, "stale": 2, "mismatch": 1, "unverifiable": 0, "unreadable": 1, "not-a-recording": 0, "missing": 0}
+    assert report.counts() == {"ok": 3, "stale": 2, "mismatch": 1, "unverifiable": 0, "unreadable": 1, "not-a-recording": 0, "missing": 0, "orphan": 0}
     s = report.summary()
     assert (s["files"], s["stale_safe_to_delete"], s["stale_by_version"], s["duplicate_groups"], s["duplicate_files"], s["failing"]) == (7, 1, {"v2": 2}, 1, 2, True)
     assert report.safe_to_delete == [paths["stale"]]
     j = report.verdicts[paths["stale"]].to_json()
-    assert list(j) == ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates", "duplicate_count"]
+    assert list(j) == ["path", "status", "algorithm", "expected", "detail", "versions", "test_id", "safe_to_delete", "sibling", "duplicates", "duplicate_count", "test_state", "test_note"]
 
 
 def test_cross_check_again_after_one_file_changes(tmp_path: Path) -> None:

@@ -83,15 +83,18 @@ class CassetteApp(App[int]):
         label: str | None = None,
         index: Index | None = None,
         query: str = "",
+        confined: bool = False,
     ) -> None:
         """`index`, when given, is an already scanned Index of `root` (the CLI scans
-        before starting the app, where forking worker processes is safe)."""
+        before starting the app, where forking worker processes is safe). `confined`
+        (served in a web page): no path pasted in the app may lead outside `root`."""
         super().__init__()
         self._prescanned = index
         self.idle_gc = IdleCollector()
         self.root = Path(root).resolve()
         self.label = label if label is not None else str(root)
         self.demo = demo
+        self.confined = confined
         self.recordings_only = recordings_only
         self.watch_enabled = watch
         self.use_cache = use_cache

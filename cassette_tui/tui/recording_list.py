@@ -43,7 +43,7 @@ COLUMNS = (  # name, width (0 = flexible), priority (higher survives longer on n
     ("verify", 8, 4.5),
     ("size", 7, 1),
 )
-VERIFY_STYLES = {"ok": Style(color="green", dim=True), "stale": Style(color="yellow", bold=True), "mismatch": Style(color="red", bold=True),
+VERIFY_STYLES = {"ok": Style(color="green", dim=True), "stale": Style(color="yellow", bold=True), "orphan": Style(color="yellow", bold=True), "mismatch": Style(color="red", bold=True),
                  "unreadable": Style(color="red"), "missing": Style(color="red"), "not-a-recording": Style(color="red")}
 MIN_TEST_WIDTH = 34
 

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from ..index import IndexView
 
 
-def explain_text(text: str, index: IndexView, table: HashTable | None) -> tuple[list[LineItem], list[Explanation]]:
+def explain_text(text: str, index: IndexView, table: HashTable | None, confine: Path | None = None) -> tuple[list[LineItem], list[Explanation]]:
     """Explain whatever was pasted: a CI log (one or more misses), a hash, or a recording's path.
-    The report's lines, and the explanations (for the actions under it)."""
+    The report's lines, and the explanations (for the actions under it). `confine`: a path
+    outside this folder is refused (the app is served to a web page)."""
     from ..explain import explain, group_explanations, is_hash
     from ..explain.inputs import InputError, live_files_under, misses_from
     from ..explain.rerecord import load_setups
@@ -37,6 +38,8 @@ def explain_text(text: str, index: IndexView, table: HashTable | None) -> tuple[
     if not text:
         return [Text("Paste a replay-miss message, a request hash or a recording's path, then press ctrl+r.", "dim")], []
     one_line = "\n" not in text and len(text) < 4096
+    if confine is not None and one_line and not is_hash(text) and Path(text).exists() and not Path(text).resolve().is_relative_to(confine.resolve()):
+        return [Text("Served in a web page: only paths inside the served folder can be explained.", "bold yellow")], []
     try:
         # one line may name a file, a folder or a hash; anything else is the log itself
         misses = misses_from(text) if one_line and (is_hash(text) or Path(text).exists()) else misses_from("the pasted text", text=text)
@@ -141,7 +144,7 @@ class ExplainScreen(ActionReportScreen):
         app: Any = self.app
         explanations: list[Any] = []
         try:
-            lines, explanations = explain_text(text, app.index, app.hash_table())
+            lines, explanations = explain_text(text, app.index, app.hash_table(), app.root if app.confined else None)
         except Exception as exc:  # noqa: BLE001 - a bad paste must not take the app down
             lines = [Text(f"Could not explain that: {type(exc).__name__}: {safe(str(exc))}", "red")]
         self.app.call_from_thread(self._show, lines, explain_actions(explanations))
