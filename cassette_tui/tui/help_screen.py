@@ -49,5 +49,6 @@ class HelpScreen(ModalScreen[None]):
             "In a detail view": [b for b in LinesView.BINDINGS if isinstance(b, Binding)] + [Binding("tab", "", "Move between list, filter and detail")],
         }
         app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding) and b.action != "submit_filter"]
+        self.text = help_text(app_bindings, groups)
         with VerticalScroll():
-            yield Static(help_text(app_bindings, groups), markup=False)
+            yield Static(self.text, markup=False)
