@@ -302,3 +302,4 @@ def test_sibling_labels_fold_what_siblings_share_and_keep_what_differs() -> None
     cut = fit_test_label("test_store_with_a_long_name[openai_client-…]", 30)
     assert cut.endswith("…[openai_client-…]") and cut.startswith("test_store") and len(cut) == 30
     assert fit_test_label("test_x[a_very_long_parameter_that_does_not_fit]", 12) == "[a_very_lon…"
+

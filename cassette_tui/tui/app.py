@@ -543,7 +543,8 @@ class CassetteApp(App[int]):
     # --- actions -----------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # Now, not later as focus() would: the keys typed right after `/` are the query.
+        self.screen.set_focus(self.query_one("#filter", Input))
 
     def action_focus_list(self) -> None:
         self.query_one(RecordingList).focus()
