@@ -1,7 +1,8 @@
 """The recording list: a virtual table that renders only visible rows (Line API).
 
 Refiltering 100k summaries swaps one Python list; nothing is mounted per row.
-Flat view sorts by a key; grouped view nests test file > test > recordings.
+Flat view sorts by a key; grouped view nests test file > test > recordings, and
+folds. (About 450 lines: the rows, the cursor and the drawing share one state.)
 """
 
 from __future__ import annotations
