@@ -303,3 +303,48 @@ def test_sibling_labels_fold_what_siblings_share_and_keep_what_differs() -> None
     assert cut.endswith("…[openai_client-…]") and cut.startswith("test_store") and len(cut) == 30
     assert fit_test_label("test_x[a_very_long_parameter_that_does_not_fit]", 12) == "[a_very_lon…"
 
+
+
+async def burst(app: CassetteApp, text: str) -> None:
+    """Keys as a fast typist, a paste or tmux send-keys deliver them: all queued before the first is handled."""
+    from textual import events
+
+    names = {"/": "slash", ":": "colon", "_": "underscore", "\r": "enter"}
+    for char in text:
+        app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_keys_typed_right_after_slash_are_the_query(demo_copy: Path) -> None:
+    """`/has:error` in one burst: before, `/` focused the filter a moment too late, the list got the
+    letters and `e` opened the explain screen."""
+    from textual.widgets import Input
+
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(app, "/has:error\r")
+        await settle(pilot)
+        assert app.screen is app.screen_stack[0]
+        assert app.query_one("#filter", Input).value == "has:error"
+        assert {s.path for s in app.shown} == {s.path for s in app.all_summaries if "error" in s.flags}
+        assert app.query_one(RecordingList).has_focus          # Enter in the same burst reached the filter
+        # `/` selects the query (typing replaces it); a `/` typed inside the filter is text (a path: query)
+        await burst(app, "/path:x/y")
+        await settle(pilot)
+        assert app.query_one("#filter", Input).value == "path:x/y"
+
+
+async def test_keys_typed_right_after_slash_in_the_detail_are_the_search(demo_copy: Path) -> None:
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app, lst = await open_app(pilot)
+        lst.cursor = lst.index_of(path_of(GPT4O))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        view = app.query_one(DetailPane).view("conversation")
+        assert view.has_focus and view.wrap
+        await burst(app, "/weather\r")      # `w` would toggle the wrap, `e` open explain
+        await settle(pilot)
+        assert view.search_term == "weather" and view.wrap
+        assert app.screen is app.screen_stack[0]

@@ -48,7 +48,10 @@ class CassetteApp(App[int]):
         # Help and quit first: the footer cuts what does not fit, and these must show at every width.
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("slash", "focus_filter", "Filter", id="filter"),
+        # Priority, as Enter: the focus moves while the app reads `/`, so the keys typed right
+        # after it (`/has:error` in one burst) are the query, not commands (e: explain).
+        # In the detail it opens the detail's search instead.
+        Binding("slash,ctrl+f", "focus_filter", "Filter", id="filter", priority=True),
         # A priority binding runs as the app reads the key, before the keys typed after it are
         # handed on: Enter moves the focus to the list in time for the very next key.
         Binding("enter", "submit_filter", "In the filter: apply it and go to the list", show=False, priority=True),
@@ -463,7 +466,10 @@ class CassetteApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "submit_filter":   # Enter is the filter's only while it is being typed in
-            return self.screen is self.screen_stack[0] and self.query_one("#filter", Input).has_focus
+            # `focused`, not `has_focus`: the latter waits for the Focus message, behind keys already queued
+            return self.screen is self.screen_stack[0] and self.focused is self.query_one("#filter", Input)
+        if action == "focus_filter":    # typed into a box (a path: query, a search), `/` is text
+            return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         return True
 
     def action_submit_filter(self) -> None:
@@ -544,6 +550,10 @@ class CassetteApp(App[int]):
 
     def action_focus_filter(self) -> None:
         # Now, not later as focus() would: the keys typed right after `/` are the query.
+        detail = self.query_one(DetailPane)
+        if self.focused is not None and detail in self.focused.ancestors:
+            detail.open_search()
+            return
         self.screen.set_focus(self.query_one("#filter", Input))
 
     def action_focus_list(self) -> None:

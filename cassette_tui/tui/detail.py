@@ -248,10 +248,14 @@ class DetailPane(Vertical):
 
     def on_lines_view_search_requested(self, message: LinesView.SearchRequested) -> None:
         message.stop()
+        self.open_search()
+
+    def open_search(self) -> None:
+        """Show the search box with the current term, focused at once (the next keys are the term)."""
         box = self.query_one(SearchBox)
         self.add_class("searching")
         box.value = self.view(self.active).search_term
-        box.focus()
+        self.screen.set_focus(box)
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         if message.input.id != "detail-search":
