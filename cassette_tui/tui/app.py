@@ -486,7 +486,7 @@ class CassetteApp(App[int]):
         query = self.active_query
         self.shown = [s for s in self.all_summaries if query.matches(s)] if not query.empty else list(self.all_summaries)
         lst = self.query_one(RecordingList)
-        lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep)
+        lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep, everything=self.all_summaries)
         self._update_status()
         if not self.shown and self.all_summaries:
             self.query_one(DetailPane).show_message("No recording matches the filter.")

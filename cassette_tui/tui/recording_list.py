@@ -135,14 +135,22 @@ class RecordingList(ScrollView, can_focus=True):
         self.labels: dict[str, TestLabel] = {}   # test id -> its label in the flat list (siblings told apart)
         self.anchor: str | None = None       # the last recording the cursor was on (kept across views)
         self._summaries: list[Summary] = []
+        self._label_source: list[Summary] | None = None
         self._view: tuple[bool, str, bool] = (False, "path", False)
         self._cache: LRUCache[tuple, Strip] = LRUCache(4096)
 
     # --- content -----------------------------------------------------------------------
 
-    def set_summaries(self, summaries: list[Summary], *, grouped: bool, sort: str = "path", reverse: bool = False, keep: str | None = None) -> None:
-        """Replace the rows; keep the cursor on the path `keep` (or the current one) when still listed."""
+    def set_summaries(self, summaries: list[Summary], *, grouped: bool, sort: str = "path", reverse: bool = False, keep: str | None = None,
+                      everything: list[Summary] | None = None) -> None:
+        """Replace the rows; keep the cursor on the path `keep` (or the current one) when still listed.
+        `everything` (all recordings, the filter aside) names the siblings test labels are told apart from:
+        labels that do not change as the filter is typed, computed once per index state."""
         current = keep if keep is not None else (self.current_path or self.anchor)
+        source = everything if everything is not None else summaries
+        if source is not self._label_source:
+            self._label_source = source
+            self.labels = sibling_labels(s.test_id for s in source)
         self._summaries, self._view = summaries, (grouped, sort, reverse)
         if grouped and current is not None:
             self._unfold_for(current, summaries)
@@ -162,7 +170,6 @@ class RecordingList(ScrollView, can_focus=True):
         else:
             rows = sorted(summaries, key=summary_sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
             self.rows = [Row(s) for s in rows]
-            self.labels = sibling_labels(s.test_id for s in summaries)
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self.rows))
 
