@@ -144,6 +144,7 @@ class CassetteApp(App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root)
+        self.screen.set_class(self.size.width < NARROW_WIDTH, "narrow")   # a terminal sends no Resize at start
         self._apply_settings()
         # Filter as the value changes, not on the Input.Changed message: the message
         # reaches the app after the screen has drawn the typed character, and the
