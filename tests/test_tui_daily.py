@@ -348,3 +348,19 @@ async def test_keys_typed_right_after_slash_in_the_detail_are_the_search(demo_co
         await settle(pilot)
         assert view.search_term == "weather" and view.wrap
         assert app.screen is app.screen_stack[0]
+
+
+async def test_timeline_names_a_rerecorded_variant_not_a_next_turn(demo_copy: Path) -> None:
+    """25b4b134 sends the very messages of 8ce3e23e (stream_options differs): a sibling, not 'turn 2 extends turn 1'."""
+    twin = "25b4b134c4763373b0826bf166f76eb24417b8891db1e58085d6723547fd3a4a"
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app, lst = await open_app(pilot)
+        lst.cursor = lst.index_of(path_of(twin))
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        text = app.query_one(DetailPane).view("timeline").plain_text()
+        turn = next(line for line in text.splitlines() if "25b4b134c476" in line and "turn" in line)
+        assert "variant of turn 1" in turn and "extends" not in turn
+        assert "variant of turn 1: body.stream_options differs (the same messages sent)" in text
