@@ -149,12 +149,15 @@ def parse_query_words(words: list[str]) -> tuple[str, Any]:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    from .query import parse
+
     text, query = parse_query_words(args.query)
     idx = open_index(args.dir, use_cache=not args.no_cache)
     if "is:" in text.lower():  # the verify status is only known once verified
         from .verify import apply_statuses, verify_index
 
         apply_statuses(idx, verify_index(idx))
+    query = parse(text, root=str(idx.root))   # path: also matches a path as shown from the current folder
     rows = [s for s in idx if query.matches(s)]
     rows = sort_summaries(rows, args.sort, args.reverse)
     if args.limit:
@@ -178,29 +181,15 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
     from rich.text import Text
 
     from .rich_columns import Column, columns_text
-    from .view import one_line
+    from .rows import row_cells
 
     columns = (
         Column("id", "magenta"), Column("test", "green", flex=3), Column("kind"), Column("endpoint", flex=1),
         Column("model", "yellow", flex=1), Column("provider"), Column("stream", right=True), Column("finish"),
         Column("tool calls", "bold yellow", flex=1), Column("size", right=True), Column("problem", "red", flex=1),
     )
-    cells = [
-        (
-            one_line(s.id[:12]),
-            one_line(short_test(s.test_id)),
-            s.kind,
-            one_line(s.endpoint or ""),
-            one_line(s.model or ""),
-            one_line(s.provider or ""),
-            str(s.chunks) if s.streaming else "no",
-            one_line(s.finish or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
-            one_line(", ".join(s.tool_calls)),
-            human_size(s.size),
-            one_line(s.problem or ("⚠ " + ",".join(s.anomalies) if s.anomalies else "")),
-        )
-        for s in rows
-    ]
+    names = tuple(c.header for c in columns)
+    cells = [[c.text for c in row_cells(s, names)] for s in rows]
     tty = sys.stdout.isatty()
     console = make_console(soft_wrap=not tty)
     # On a terminal the long columns fold to its width, under a header; into a pipe every row is

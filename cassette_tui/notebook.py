@@ -29,10 +29,10 @@ from .index import Index, RefError
 from .model import Summary
 from .query import parse
 from .reports import diff_sections
+from .rows import TABLE_COLUMNS, row_cells
 from .timeline import Turn, recording_timeline, test_turns
 from .view import (
     RAW_LIMIT,
-    SUMMARY_COLUMNS,
     Line,
     Section,
     Span,
@@ -41,7 +41,6 @@ from .view import (
     json_section,
     recording_sections,
     safe,
-    summary_cells,
     turns_section,
 )
 
@@ -300,8 +299,8 @@ class Recordings:
             head.lines.insert(0, Line([Span("query     ", "key"), Span(safe(self.query), "value")]))
         if self.note:
             head.lines.insert(0, Line([Span("source    ", "key"), Span(safe(self.note), "dim")]))
-        rows_ = [[Span(str(i), "dim"), *summary_cells(s)] for i, s in enumerate(self.summaries)]
-        return _Table(("#", *SUMMARY_COLUMNS), rows_, rows, "idx.show(rows=N) shows more, idx.filter(QUERY) narrows", [head])
+        rows_ = [[Span(str(i), "dim"), *row_cells(s, TABLE_COLUMNS)] for i, s in enumerate(self.summaries)]
+        return _Table(("#", *TABLE_COLUMNS), rows_, rows, "idx.show(rows=N) shows more, idx.filter(QUERY) narrows", [head])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return self.show()._repr_mimebundle_(include, exclude)

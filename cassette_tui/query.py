@@ -11,8 +11,10 @@
 Everything is case-insensitive. In values, `*` matches any run of characters
 and `?` any one character; a globbed field value must match the whole field
 (`model:gpt-4*`), a globbed bare word may match anywhere. Without a glob, text
-fields match a substring (`model:gpt-4o` finds gpt-4o-mini); kind:, provider:,
-finish: and is: match the whole value; id: matches a prefix. A backslash makes
+fields match a substring (`model:gpt-4o` finds gpt-4o-mini) and `=` asks for the
+whole value (`model:=gpt-4o` does not); kind:, provider:, finish: and is: match
+the whole value; id: matches a prefix. path: takes a path as shown from any
+folder above the tree too (`tests/integration/x/recordings/`, or absolute). A backslash makes
 the next character literal (`\\*`, `\\"`). A field that is not set never
 matches, except finish:none and is:none.
 
@@ -23,12 +25,15 @@ exactly that. size: takes units k/kb, m/mb, g/gb (powers of 1024).
 Fields: test: model: endpoint:/ep: provider: host: kind: stream:yes|no tool: called:
 finish: has: anomaly: is: path: id: size: chunks: messages:
 (has:tools|error|reasoning|image|anomaly|problem|<anomaly code>; is:<status>,
-is:problem, is:none). To search for text that looks like an operator or a field
+is:problem, is:none). A value these fields do not know is an error that says
+the closest one (`is:stael`: did you mean 'stale'?); finish: takes any word
+not close to a known one (a provider's own). To search for text that looks like an operator or a field
 (`or`, `-x`, `gemma:2b`), quote it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import functools
 import re
@@ -36,6 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
+from . import finish as _finish
 from .model import KINDS, Summary
 
 __all__ = ["FIELDS", "HAS_VALUES", "Query", "QueryError", "filter_summaries", "parse"]
@@ -71,7 +77,12 @@ _HAS_ALIASES = {
     "tool": "tools", "errors": "error", "images": "image",
     "anomalies": "anomaly", "problems": "problem",
 }
-_ANOMALY_CODE = re.compile(r"[a-z][a-z0-9_.\-]*")
+# Every anomaly code a reader writes (tests/test_query.py checks the list against the source).
+ANOMALY_CODES = ("bad_chunk", "bad_response", "bad_tool_args", "chunk_after_finish", "empty_stream", "error_midstream",
+                 "finish_length", "no_answer", "no_finish", "schema_mismatch", "unknown_shape", "unknown_tool")
+# is: values: verify's statuses and the two of the index.
+IS_VALUES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing", "problem", "invalid", "none")
+FINISH_WORDS = (*_finish.NORMALIZED, *_finish._WORDS, "none")   # noqa: SLF001 - the provider words finish.py knows
 
 _BOOLS = {
     "yes": True, "y": True, "true": True, "1": True, "on": True,
@@ -608,6 +619,11 @@ def _compile_term(field: str | None, chars: Chars, value_pos: int) -> Predicate:
     value = _text(chars).lower()
     globbed = _is_glob(chars)
 
+    exact = bool(chars) and chars[0][0] == "=" and not chars[0][2] and field in ("test", "model", "endpoint", "path", "host", "id")
+    if exact:   # field:=value, the whole value
+        return _str_field("test_id" if field == "test" else field, chars[1:], "exact")
+    if field == "path" and not globbed:
+        return _path_field(value)
     if field in ("test", "model", "endpoint", "path", "host"):
         return _str_field("test_id" if field == "test" else field, chars, "sub")
     if field == "id":
@@ -623,9 +639,13 @@ def _compile_term(field: str | None, chars: Chars, value_pos: int) -> Predicate:
     if field == "finish":
         if value == "none" and not globbed:
             return lambda s: s.finish_reason is None
+        if not globbed and value not in FINISH_WORDS:
+            _suggest("finish", chars, value, value_pos, FINISH_WORDS, required=False)
         normalized, raw = _str_field("finish", chars, "exact"), _str_field("finish_reason", chars, "exact")
         return lambda s: normalized(s) or raw(s)
     if field == "is":
+        if not globbed and value not in IS_VALUES:
+            _suggest("is", chars, value, value_pos, IS_VALUES, required=True)
         if not globbed and value in ("problem", "invalid"):
             return lambda s: s.problem is not None
         if not globbed and value == "none":
@@ -658,12 +678,29 @@ def _has(chars: Chars, value: str, value_pos: int) -> Predicate:
         return lambda s: s.problem is not None
     if value in HAS_VALUES:
         return lambda s: value in s.flags
-    close = difflib.get_close_matches(value, HAS_VALUES, n=1, cutoff=0.8)
-    if close or not _ANOMALY_CODE.fullmatch(value):
-        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(HAS_VALUES) + ", or an anomaly code"
-        raise QueryError(f"bad has: value '{_text(chars)}'", value_pos, hint)
-    # Anything else shaped like a code is an anomaly code.
+    if value not in ANOMALY_CODES:
+        _suggest("has", chars, value, value_pos, (*HAS_VALUES, *ANOMALY_CODES), required=True)
     return lambda s: any(a.lower() == value for a in s.anomalies) if s.anomalies else False
+
+
+def _suggest(field: str, chars: Chars, value: str, value_pos: int, known: tuple[str, ...], *, required: bool) -> None:
+    """An unknown value: an error naming the closest known one; with `required`, an error anyway."""
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    if not close and not required:
+        return
+    hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(known)
+    raise QueryError(f"bad {field}: value '{_text(chars)}'", value_pos, hint)
+
+
+def _path_field(needle: str) -> Predicate:
+    """A substring of the path within the tree or, when the tree's folder is known (`parse(root=)`),
+    of the whole path: a path shown relative to any folder above the tree, or absolute, matches."""
+    needle = needle.removeprefix("./")
+    root = _ROOT.get()
+    if root is None:
+        return lambda s: needle in s.path.lower()
+    base = root.lower().rstrip("/") + "/"
+    return lambda s: needle in s.path.lower() or needle in base + s.path.lower()
 
 
 # --------------------------------------------------------------------------- API
@@ -703,11 +740,19 @@ class Query:
         return f"Query({self.text!r})"
 
 
+_ROOT: contextvars.ContextVar[str | None] = contextvars.ContextVar("query_root", default=None)
+
+
 @functools.lru_cache(maxsize=256)
-def parse(text: str) -> Query:
-    """Parse and compile `text`; raises QueryError. Results are cached (queries are immutable)."""
+def parse(text: str, root: str | None = None) -> Query:
+    """Parse and compile `text`; raises QueryError. Results are cached (queries are immutable).
+    `root`, the tree's folder, lets path: match a path shown from above the tree."""
     toks = _tokenize(text)
-    return Query(text, _Parser(toks, len(text)).parse())
+    token = _ROOT.set(root)
+    try:
+        return Query(text, _Parser(toks, len(text)).parse())
+    finally:
+        _ROOT.reset(token)
 
 
 def filter_summaries(summaries: Iterable[Summary], text: str | Query) -> list[Summary]:

@@ -2,7 +2,9 @@
 
 A multi-turn test records one request per model call, each carrying the whole
 history so far. Ordering them by how one request's history extends another's
-recovers the conversation; each turn then shows only what it added.
+recovers the conversation; each turn then shows only what it added. A request
+that sends the very messages of another is not a turn that continues it but a
+re-recorded variant (a parameter differs), and is named so.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ class Turn:
     recording: Recording
     steps: list[Step]             # only what is new in this turn: sent steps not seen before, then the response
     extends: int | None = None    # number of the turn whose history this one continues
-    shared: int = 0               # how many leading request steps it shares with that turn
+    shared: int = 0               # how many leading request steps it shares with that turn (or its variant's)
+    variant_of: int | None = None  # number of the turn that sent the same messages (this one differs in a parameter)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -30,6 +33,7 @@ class Turn:
             "path": self.recording.path,
             "endpoint": self.recording.endpoint,
             "extends": self.extends,
+            "variant_of": self.variant_of,
             "shared": self.shared,
             "steps": [s.to_json() for s in self.steps],
             "notes": self.notes,
@@ -69,9 +73,9 @@ def _request_difference(a: Recording, b: Recording) -> str:
 
     changes = [c for c in structural_diff(strip_noise(comparable_request(a)), strip_noise(comparable_request(b))) if ".messages" not in c.path]
     if not changes:
-        return "nothing but ids and timestamps"
+        return "only ids and timestamps differ"
     paths = ", ".join(c.path for c in changes[:3])
-    return paths + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
+    return paths + (f" and {len(changes) - 3} more differ" if len(changes) > 3 else (" differs" if len(changes) == 1 else " differ"))
 
 
 def test_turns(recordings: list[Recording]) -> list[Turn]:
@@ -86,6 +90,7 @@ def test_turns(recordings: list[Recording]) -> list[Turn]:
     model_calls.sort(key=lambda r: (len(r.request_steps()), not any(isinstance(t.id, str) and t.id in sent_ids for t in r.result.tool_calls), r.path))
     turns: list[Turn] = []
     parents: dict[int, Turn] = {}     # id(turn) -> the turn it extends
+    variants: dict[int, tuple[Turn, str]] = {}   # id(turn) -> the turn that sent the same messages, and what differs
     full_keys: list[list[tuple[str, str, str, str]]] = []
     full_ids: list[list[str]] = []
     sent_lists: list[list[tuple[str, str, str, str]]] = []
@@ -101,11 +106,12 @@ def test_turns(recordings: list[Recording]) -> list[Turn]:
             if n > best_len or (n and n == best_len and same_ids > best_ids):
                 best, best_len, best_ids = i, n, same_ids
         turn = Turn(0, rec, steps[best_len:], shared=best_len)
-        if best is not None:
+        if best is not None and sent_lists[best] == sent_keys:
+            # The same messages again: a re-recorded sibling (another parameter), not a next turn.
+            variants[id(turn)] = (turns[best], _request_difference(turns[best].recording, rec))
+        elif best is not None:
             parents[id(turn)] = turns[best]
-            if sent_lists[best] == sent_keys:
-                turn.notes.append("sends the same messages as the turn it extends; the requests differ in " + _request_difference(turns[best].recording, rec))
-            elif best_len < len(full_keys[best]) and best_len < len(sent_keys):
+            if best_len < len(full_keys[best]) and best_len < len(sent_keys):
                 turn.notes.append(f"history diverges after {best_len} shared steps")
         turns.append(turn)
         full_keys.append(_keys(steps))
@@ -129,4 +135,8 @@ def test_turns(recordings: list[Recording]) -> list[Turn]:
     for turn in turns:
         parent = parents.get(id(turn))
         turn.extends = parent.number if parent else None
+        if id(turn) in variants:
+            sibling, difference = variants[id(turn)]
+            turn.variant_of = sibling.number
+            turn.notes.insert(0, f"variant of turn {sibling.number}: {difference} (the same messages sent)")
     return turns

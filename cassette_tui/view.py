@@ -321,7 +321,7 @@ def turns_section(turns: list[Turn], current: str | None = None, limit: int | No
     for t in turns:
         here = t.recording.id == current
         s.add(("● " if here else "○ ", "new" if here else "dim"), (f"turn {t.number}", "title"), (f"  {safe(t.recording.id[:12])}", "id"), (f"  {safe(t.recording.endpoint or '')}", "dim"),
-              (f"  extends turn {t.extends}" if t.extends else "", "dim"))
+              (f"  extends turn {t.extends}" if t.extends else (f"  variant of turn {t.variant_of}" if t.variant_of else ""), "dim"))
         for note in t.notes:
             s.add(("  note: ", "warn"), (safe(note), "warn"), indent=2)
         for step in t.steps:
@@ -337,8 +337,6 @@ def turns_section(turns: list[Turn], current: str | None = None, limit: int | No
 
 RAW_LIMIT = 20_000    # characters of raw request/response JSON shown before clipping
 
-SUMMARY_COLUMNS = ("id", "test", "kind", "endpoint", "model", "stream", "finish", "tool calls", "size", "problem")
-
 
 def human_size(n: float) -> str:
     for unit in ("B", "K", "M", "G"):
@@ -350,23 +348,6 @@ def human_size(n: float) -> str:
 
 def short_test(test_id: str | None) -> str:
     return test_id.removeprefix("tests/integration/") if test_id else ""
-
-
-def summary_cells(s: Summary) -> list[Span]:
-    """One index row as styled cells, in SUMMARY_COLUMNS order (as `ls` prints them)."""
-    return [
-        Span(safe(s.id[:12]), "id"),
-        Span(safe(short_test(s.test_id)), "test"),
-        Span(s.kind, "value"),
-        Span(safe(s.endpoint or ""), "value"),
-        Span(safe(s.model or ""), "model"),
-        Span(str(s.chunks) if s.streaming else "no", "dim" if not s.streaming else "value"),
-        Span(safe(s.finish or ("" if not s.streaming and s.kind not in ("chat", "completion") else "-")),
-             "warn" if s.kind in ("chat", "completion") and (not s.finish or s.finish == "length") else "value"),
-        Span(safe(", ".join(s.tool_calls)), "toolname"),
-        Span(human_size(s.size), "dim"),
-        Span(safe(s.problem), "error") if s.problem else Span(safe("⚠ " + ",".join(s.anomalies)) if s.anomalies else "", "warn"),
-    ]
 
 
 def counts_section(summaries: list[Summary], top: int = 8, title: str = "Recordings", note: str = "") -> Section:

@@ -26,10 +26,15 @@ SIZE = (170, 46)
 GPT4O = "responses/recordings/aadc06753bab7e4450f37786f558c58bef42fce2301fd2f868f85564de6e1d96.json"
 TURN2 = "responses/recordings/8ce3e23e7ca45e8adfd23c2910731f376e62379f85d67eacfecc6c4a95fccb82.json"
 
-# name -> (keys pressed after the list loads, recording to select first, or None)
+NARROW = (80, 24)
+
+# name -> (keys pressed after the list loads, recording to select first, or None); "__fold_first__"
+# puts the cursor on the first test's header (grouped view)
 SHOTS: dict[str, tuple[list[str], str | None]] = {
     "list-filter": (["slash", *"has:tools -kind:tool", "enter"], None),
-    "grouped": (["t"], None),
+    "list-80x24": ([], GPT4O),
+    "grouped": (["t", "__fold_first__", "enter", "__select_gpt4o__"], GPT4O),
+    "search": (["enter", "4", "slash", *"user_id", "enter", "n"], GPT4O),
     "conversation": ([], GPT4O),
     "stream": (["2"], GPT4O),
     "timeline": (["3", "G"], GPT4O),
@@ -40,7 +45,7 @@ SHOTS: dict[str, tuple[list[str], str | None]] = {
 
 async def shoot(root: Path, name: str, keys: list[str], select: str | None, out: Path) -> Path:
     app = CassetteApp(root, watch=False, label="demo/")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=NARROW if "80x24" in name else SIZE) as pilot:
         await settle(pilot)
         lst = app.query_one(RecordingList)
         if select:
@@ -49,6 +54,10 @@ async def shoot(root: Path, name: str, keys: list[str], select: str | None, out:
         for key in keys:
             if key == "__select_turn2__":
                 lst.cursor = lst.index_of(TURN2)
+            elif key == "__select_gpt4o__":
+                lst.cursor = lst.index_of(GPT4O)
+            elif key == "__fold_first__":
+                lst.cursor = next(i for i, r in enumerate(lst.rows) if r.summary is None and r.depth == 1)
             elif key == "G":
                 app.query_one("#detail").view(app.query_one("#detail").active).scroll_end(animate=False)
             else:

@@ -34,7 +34,7 @@ ROWS = [
         test_id="tests/integration/agents/test_agents.py::test_Reasoning_Flow",
         kind="chat", endpoint="/v1/chat/completions", model="GPT-4o", provider="OpenAI",
         streaming=True, chunks=50, finish_reason="stop", tools=("lookup",), messages=10, size=2 * M,
-        flags=("reasoning", "anomaly"), anomalies=("duplicate_chunk", "usage_mismatch"),
+        flags=("reasoning", "anomaly"), anomalies=("chunk_after_finish", "schema_mismatch"),
         text="think step by step. result: 42", status="mismatch",
     ),
     Summary(
@@ -110,7 +110,6 @@ def err(query: str) -> QueryError:
     # finish: exact; none for missing
     ("finish:stop", {"d4aa"}),
     ("finish:tool_calls", {"a1b2c3"}),
-    ("finish:tool", set()),
     ("finish:none", {"b2ffee", "c3d4", "e5e5"}),
     ("finish:*s*", {"a1b2c3", "d4aa"}),
     # has:
@@ -120,14 +119,14 @@ def err(query: str) -> QueryError:
     ("has:image", {"f6f6"}),
     ("has:anomaly", {"d4aa"}),
     ("has:problem", {"e5e5"}),
-    ("has:duplicate_chunk", {"d4aa"}),
-    ("has:other_code", set()),
-    ("has:usage_*", {"d4aa"}),
+    ("has:chunk_after_finish", {"d4aa"}),
+    ("has:no_finish", set()),
+    ("has:schema_*", {"d4aa"}),
     # anomaly:
-    ("anomaly:duplicate_chunk", {"d4aa"}),
+    ("anomaly:chunk_after_finish", {"d4aa"}),
     ("anomaly:mismatch", {"d4aa"}),
-    ("anomaly:usage_*", {"d4aa"}),
-    ("anomaly:*chunk", {"d4aa"}),
+    ("anomaly:schema_*", {"d4aa"}),
+    ("anomaly:*finish", {"d4aa"}),
     ("anomaly:nothing", set()),
     # is:
     ("is:ok", {"a1b2c3", "f6f6"}),
@@ -136,7 +135,6 @@ def err(query: str) -> QueryError:
     ("is:problem", {"e5e5"}),
     ("is:invalid", {"e5e5"}),
     ("is:none", {"c3d4", "e5e5"}),
-    ("is:o", set()),
     # path:
     ("path:broken/", {"e5e5"}),
     ("path:models/", {"c3d4"}),
@@ -179,7 +177,7 @@ def test_fields(query: str, expected: set[str]) -> None:
 
 
 def test_every_field_is_documented_and_usable() -> None:
-    samples = {"stream": "yes", "has": "tools", "kind": "chat", "size": ">1", "chunks": ">1", "messages": ">1"}
+    samples = {"stream": "yes", "has": "tools", "kind": "chat", "size": ">1", "chunks": ">1", "messages": ">1", "is": "ok"}
     for name, help_text in FIELDS.items():
         assert help_text and "\n" not in help_text
         parse(f"{name}:{samples.get(name, 'x')}")   # must not raise
@@ -205,7 +203,7 @@ def test_missing_values_never_match() -> None:
     ("test:reasoning_flow", {"d4aa"}),
     ("STREAM:YES", {"a1b2c3", "d4aa", "f6f6"}),
     ("Has:Tools", {"a1b2c3"}),
-    ("ANOMALY:DUPLICATE*", {"d4aa"}),
+    ("ANOMALY:CHUNK*", {"d4aa"}),
     ("is:OK", {"a1b2c3", "f6f6"}),
     ("finish:STOP", {"d4aa"}),
     ("ID:A1", {"a1b2c3"}),
@@ -430,3 +428,62 @@ def test_many_summaries() -> None:
     assert both and all(s.model == "gpt-4o" and s.size > 100 * 1024 for s in both)
     assert filter_summaries(rows, '"number 99999"')[0].id == f"{99999:012x}"
     assert len(filter_summaries(rows, "number*9999")) == sum("9999" in str(i) for i in range(100_000))
+
+
+# ---------------------------------------------------------------------- values checked like fields (issue 14)
+
+@pytest.mark.parametrize(("query", "hint"), [
+    ("has:tool_calls", "did you mean 'tools'?"),
+    ("is:stael", "did you mean 'stale'?"),
+    ("finish:tool_call", "did you mean 'tool_calls'?"),
+    ("has:no_finsh", "did you mean 'no_finish'?"),
+    ("is:whatever", "one of ok, stale"),
+])
+def test_unknown_values_say_did_you_mean(query: str, hint: str) -> None:
+    """Before: each of these parsed and silently matched nothing."""
+    e = err(query)
+    assert hint in str(e), str(e)
+    assert e.position == query.index(":") + 1
+
+
+def test_a_providers_own_finish_word_is_still_taken() -> None:
+    assert ids("finish:end_turn") == set()        # known (Anthropic's), no row has it
+    assert ids("finish:zebra_stop") == set()      # unknown and close to nothing: a provider's word, allowed
+
+
+def test_every_anomaly_code_in_the_source_is_a_known_has_value() -> None:
+    import re
+    from pathlib import Path
+
+    from cassette_tui.query import ANOMALY_CODES
+
+    source = "\n".join(p.read_text() for p in (Path(__file__).parents[1] / "cassette_tui").rglob("*.py"))
+    assert set(re.findall(r'Anomaly\("([a-z_]+)"', source)) == set(ANOMALY_CODES)
+
+
+def test_exact_match_with_equals() -> None:
+    rows = [Summary(id="m1", path="a/m1.json", model="gpt-4o"), Summary(id="m2", path="a/m2.json", model="gpt-4o-mini")]
+    assert {s.id for s in filter_summaries(rows, "model:gpt-4o")} == {"m1", "m2"}
+    assert {s.id for s in filter_summaries(rows, "model:=gpt-4o")} == {"m1"}
+    assert {s.id for s in filter_summaries(rows, "model:=GPT-4O")} == {"m1"}
+    assert {s.id for s in filter_summaries(rows, "-model:=gpt-4o")} == {"m2"}
+    assert {s.id for s in filter_summaries(rows, "model:\\=gpt-4o")} == set()   # a literal '=' is searched for
+
+
+def test_path_as_shown_from_above_the_tree() -> None:
+    """`ls --json` run from the repository prints tests/integration/<area>/recordings/<id>.json for a
+    tree opened at tests/integration/<area>; that path (or an absolute one) must match the row."""
+    rows = [Summary(id="p1", path="recordings/abc.json"), Summary(id="p2", path="other/recordings/def.json")]
+    root = "/work/x/tests/integration/batches"
+
+    def q(text: str, root: str | None = root) -> set[str]:
+        return {s.id for s in parse(text, root=root).filter(rows)}
+
+    assert q("path:recordings/abc") == {"p1"}
+    assert q("path:tests/integration/batches/recordings/abc.json") == {"p1"}
+    assert q("path:tests/integration/batches/recordings/abc.json", root=None) == set()   # the tree's folder unknown
+    assert q(f"path:{root}/recordings/abc.json") == {"p1"}
+    assert q("path:./recordings/abc.json") == {"p1"}
+    assert q("path:tests/integration/batches/recordings/zzz.json") == set()
+    assert q("path:other/recordings") == {"p2"}
+    assert q("path:tests/integration/other/recordings") == set()

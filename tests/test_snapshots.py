@@ -73,3 +73,24 @@ def test_diff_of_two_turns(app, snap_compare):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_list_at_80x24(app, snap_compare):
+    """A narrow terminal: id, model and the test's differing part still tell rows apart; ? and q in the footer."""
+    assert snap_compare(app, terminal_size=(80, 24), run_before=select(GPT4O))
+
+
+def test_grouped_with_a_folded_test_and_search_in_the_detail(app, snap_compare):
+    async def run_before(pilot) -> None:
+        await select(GPT4O, "t")(pilot)
+        lst = pilot.app.query_one(RecordingList)
+        lst.cursor = next(i for i, r in enumerate(lst.rows) if r.summary is None and r.depth == 1)
+        await pilot.press("enter")          # fold the first test
+        await settle(pilot)
+        lst.cursor = lst.index_of(GPT4O)
+        await settle(pilot)
+        for key in ("tab", "slash", *"user_id", "enter", "n"):
+            await pilot.press(key)
+            await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -177,8 +177,10 @@ def test_same_messages_different_request_is_noted(tmp_path):
     again = json.loads(json.dumps(TURN1))
     again["request"]["body"]["temperature"] = 0.7
     turns = tl.test_turns([save(tmp_path, "a", TURN1), save(tmp_path, "b", again)])
-    assert turns[1].notes == ["sends the same messages as the turn it extends; the requests differ in body.temperature"]
-    assert (turns[1].extends, turns[1].shared) == (1, 1)
+    # a re-recorded variant, not a turn that continues the first
+    assert turns[1].notes == ["variant of turn 1: body.temperature differs (the same messages sent)"]
+    assert (turns[1].extends, turns[1].variant_of, turns[1].shared) == (None, 1, 1)
+    assert turns[1].to_json()["variant_of"] == 1
     assert brief(turns[1].steps) == [("assistant", "tool_call", "get_weather", WEATHER_ARGS, True)]
 
 
@@ -230,7 +232,8 @@ def test_corpus_gpt4o_multi_turn_tool_conversation():
     ids = [t.recording.id[:12] for t in turns]
     # the live first turn (its call id is sent back later) before its stale twin, then the chain
     assert ids == ["8ce3e23e7ca4", "25b4b134c476", "aadc06753bab", "4078aa36a9cb", "a9c49a7e865b"]
-    assert [t.extends for t in turns] == [None, 1, 1, 3, 4]
+    assert [t.extends for t in turns] == [None, None, 1, 3, 4]
+    assert [t.variant_of for t in turns] == [None, 1, None, None, None]
     by_id = {t.recording.id[:12]: t for t in turns}
 
     # follow the live chain back from the final answer: each turn extends the one whose call ids it carries
@@ -263,9 +266,9 @@ def test_corpus_gpt4o_multi_turn_tool_conversation():
         ("assistant", "text", "", "No", True),
     ]
     assert [by_id[h].shared for h in ("aadc06753bab", "4078aa36a9cb", "a9c49a7e865b")] == [2, 4, 6]
-    # the stale twin sends the same messages as the turn it extends
+    # the stale twin sends the same messages: a variant of the first turn, not its continuation
     second = turns[1]
-    assert second.notes == ["sends the same messages as the turn it extends; the requests differ in body.stream_options"]
+    assert second.notes == ["variant of turn 1: body.stream_options differs (the same messages sent)"]
     assert all(t.notes == [] for t in turns[2:])
 
 

@@ -235,8 +235,6 @@ async def test_mark_two_and_diff(demo_copy):
 
 
 async def test_help_lists_every_app_binding(demo_copy):
-    from textual.widgets import Markdown
-
     from cassette_tui.tui.help_screen import HelpScreen
 
     app = CassetteApp(demo_copy, watch=False)
@@ -245,9 +243,11 @@ async def test_help_lists_every_app_binding(demo_copy):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        source = app.screen.query_one(Markdown).source
+        source = app.screen.text
         for binding in app.BINDINGS:
-            assert binding.description in source
+            if binding.action != "submit_filter":
+                # compact: one line per key, the key then what it does
+                assert any(line.strip().endswith(binding.description) for line in source.splitlines()), binding
         assert "Query language" in source
 
 

@@ -160,7 +160,7 @@ async def test_editor_keys_name_what_they_would_run(demo_copy: Path, monkeypatch
         await settle(pilot)
         assert seen[0] == f"This terminal cannot be handed over; run: nano +3 {test_file}"
         assert seen[1] == f"This terminal cannot be handed over; run: nano {demo_copy.resolve() / 'responses' / 'recordings' / (GPT4O + '.json')}"
-        assert seen[2].startswith("Sent to the clipboard (OSC 52): aadc06753bab ")
+        assert seen[2].startswith("Sent the id and path (aadc06753bab ") or seen[2].startswith("Copied the id and path (aadc06753bab ")
 
 
 async def test_settings_persist_and_a_broken_file_only_warns(demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

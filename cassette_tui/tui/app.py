@@ -33,6 +33,7 @@ WATCH_RESTART_DELAY = 0.5  # seconds before a watcher that gave up on a file nam
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
 QUERY_ERROR_DELAY = 0.5  # seconds of no typing before a malformed query is called out ("model:" is unfinished, not wrong)
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
+NARROW_WIDTH = 110  # columns below which the list takes more of the screen than the detail
 VERIFY_AFTER_FIRST_PAINT = 0.3  # seconds after the list first shows before the verify pass starts
 
 
@@ -44,7 +45,13 @@ class CassetteApp(App[int]):
     COMMANDS = App.COMMANDS | {CassetteCommands}
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="filter"),
+        # Help and quit first: the footer cuts what does not fit, and these must show at every width.
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        # Priority, as Enter: the focus moves while the app reads `/`, so the keys typed right
+        # after it (`/has:error` in one burst) are the query, not commands (e: explain).
+        # In the detail it opens the detail's search instead.
+        Binding("slash,ctrl+f", "focus_filter", "Filter", id="filter", priority=True),
         # A priority binding runs as the app reads the key, before the keys typed after it are
         # handed on: Enter moves the focus to the list in time for the very next key.
         Binding("enter", "submit_filter", "In the filter: apply it and go to the list", show=False, priority=True),
@@ -54,6 +61,7 @@ class CassetteApp(App[int]):
         Binding("v", "reverse_sort", "Reverse", id="reverse", show=False),
         Binding("m", "mark", "Mark", id="mark"),
         Binding("d", "diff", "Diff", id="diff"),
+        Binding("M", "clear_marks", "Clear the marks", show=False, id="clear-marks"),
         Binding("F", "toggle_follow", "Follow", id="follow"),
         Binding("y", "copy", "Copy", id="copy"),
         Binding("Y", "copy_path", "Copy the path and id", show=False, id="copy-path"),
@@ -68,8 +76,6 @@ class CassetteApp(App[int]):
         Binding("4", "tab('request')", "Request", show=False, id="tab-request"),
         Binding("5", "tab('response')", "Response", show=False, id="tab-response"),
         Binding("6", "tab('info')", "Info", show=False, id="tab-info"),
-        Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
     ]
 
     def __init__(
@@ -103,7 +109,7 @@ class CassetteApp(App[int]):
         self.all_summaries: list[Summary] = []
         self.shown: list[Summary] = []
         self.query_text = query
-        self.active_query: Query = parse(query)   # (not `query`: that is DOMNode.query) the CLI checked it: `cassette-tui DIR QUERY` opens filtered
+        self.active_query: Query = parse(query, root=str(self.root))   # (not `query`: that is DOMNode.query) the CLI checked it: `cassette-tui DIR QUERY` opens filtered
         from ..settings import load_settings
         from .recording_list import SORT_KEYS
 
@@ -141,6 +147,7 @@ class CassetteApp(App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root)
+        self.screen.set_class(self.size.width < NARROW_WIDTH, "narrow")   # a terminal sends no Resize at start
         self._apply_settings()
         # Filter as the value changes, not on the Input.Changed message: the message
         # reaches the app after the screen has drawn the typed character, and the
@@ -156,6 +163,10 @@ class CassetteApp(App[int]):
             return
         self.query_one(DetailPane).show_message("Indexing…")
         self.scan_index()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A narrow terminal gives the list more of the width: rows must stay told apart.
+        self.screen_stack[0].set_class(event.size.width < NARROW_WIDTH, "narrow")
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()
@@ -180,12 +191,16 @@ class CassetteApp(App[int]):
         if self.follow:
             parts.append("[yellow]following newest[/yellow]")
         if lst.marked:
-            parts.append(f"[yellow]{len(lst.marked)} marked[/yellow] (d diffs two)")
+            parts.append(f"[yellow]{marks_hint(len(lst.marked))}[/yellow]")
         parts.append(f"[b]{len(self.shown)}[/b] of {total} recordings")
         problems = sum(1 for s in self.shown if s.problem)
         if problems:
             parts.append(f"[red]{problems} unreadable[/red]")
-        parts.append("grouped by test" if self.grouped else f"sort: {self.sort}{' ↓' if self.reverse else ''}")
+        sorted_by = f"{self.sort}{' ↓' if self.reverse else ''}"
+        if self.grouped:
+            parts.append("grouped by test" + (f", sorted by {sorted_by} within" if self.sort != "path" or self.reverse else ""))
+        else:
+            parts.append(f"sort: {sorted_by}")
         if self.verify_counts:
             parts.append("[yellow]" + ", ".join(f"{n} {status}" for status, n in sorted(self.verify_counts.items())) + "[/yellow] (is:…)")
         if self.watching:
@@ -426,7 +441,7 @@ class CassetteApp(App[int]):
     def on_filter_changed(self, value: str) -> None:
         self._cancel_query_error()
         try:
-            self.active_query = parse(value)
+            self.active_query = parse(value, root=str(self.root))
         except QueryError as exc:
             # Keep the last good result; say where and why once typing pauses. Typed
             # through, "has:" is only unfinished, and a line that comes and goes at
@@ -455,7 +470,10 @@ class CassetteApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "submit_filter":   # Enter is the filter's only while it is being typed in
-            return self.screen is self.screen_stack[0] and self.query_one("#filter", Input).has_focus
+            # `focused`, not `has_focus`: the latter waits for the Focus message, behind keys already queued
+            return self.screen is self.screen_stack[0] and self.focused is self.query_one("#filter", Input)
+        if action == "focus_filter":    # typed into a box (a path: query, a search), `/` is text
+            return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         return True
 
     def action_submit_filter(self) -> None:
@@ -472,7 +490,7 @@ class CassetteApp(App[int]):
         query = self.active_query
         self.shown = [s for s in self.all_summaries if query.matches(s)] if not query.empty else list(self.all_summaries)
         lst = self.query_one(RecordingList)
-        lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep)
+        lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep, everything=self.all_summaries)
         self._update_status()
         if not self.shown and self.all_summaries:
             self.query_one(DetailPane).show_message("No recording matches the filter.")
@@ -535,7 +553,12 @@ class CassetteApp(App[int]):
     # --- actions -----------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # Now, not later as focus() would: the keys typed right after `/` are the query.
+        detail = self.query_one(DetailPane)
+        if self.focused is not None and detail in self.focused.ancestors:
+            detail.open_search()
+            return
+        self.screen.set_focus(self.query_one("#filter", Input))
 
     def action_focus_list(self) -> None:
         self.query_one(RecordingList).focus()
@@ -605,7 +628,7 @@ class CassetteApp(App[int]):
         self.push_screen(SortScreen(self.sort), chosen)
 
     def action_sort_by(self, key: str) -> None:
-        self.grouped = False
+        """In grouped view the groups stay in name order and each test's recordings are sorted."""
         self.sort = key
         self.apply_filter()
         self._save_settings()
@@ -635,8 +658,15 @@ class CassetteApp(App[int]):
             lst.marked.add(path)
         lst.refresh_rows()
         self._update_status()
-        if len(lst.marked) == 2:
-            self.notify("Two recordings marked: press d to diff them", timeout=3)
+
+    def action_clear_marks(self) -> None:
+        lst = self.query_one(RecordingList)
+        if not lst.marked:
+            self.notify("No recording is marked (m marks)", timeout=2)
+            return
+        lst.marked.clear()
+        lst.refresh_rows()
+        self._update_status()
 
     def action_diff(self) -> None:
         lst = self.query_one(RecordingList)
@@ -644,7 +674,7 @@ class CassetteApp(App[int]):
         if len(marked) == 1 and lst.current_path and lst.current_path not in marked:
             marked.append(lst.current_path)
         if len(marked) != 2 or self.index is None:
-            self.notify("Mark two recordings with m (or one, then move to another), then press d", severity="warning")
+            self.notify(f"d diffs two recordings: {marks_hint(len(lst.marked))}", severity="warning")
             return
         from .diff_screen import DiffScreen
 
@@ -659,9 +689,10 @@ class CassetteApp(App[int]):
         if s is None:
             self.notify("No recording selected", severity="warning")
             return
+        from .clipboard import copy_text
+
         text = f"{s.id[:12]} {self.root / s.path}"
-        self.copy_to_clipboard(text)
-        self.notify(f"Sent to the clipboard (OSC 52): {_escape(text)}", timeout=4)
+        self.notify(copy_text(self, text, f"id and path ({text})", "id-and-path.txt", self.root), timeout=6, markup=False)
 
     def action_edit_recording(self) -> None:
         s = self._current()
@@ -702,12 +733,13 @@ class CassetteApp(App[int]):
             self.notify("Nothing to copy", severity="warning")
             return
         rec = content.recording
+        from .clipboard import copy_text
+
         if detail.active == "request":
-            text, what = dumps_pretty(rec.request), "request"
+            text, what, name = dumps_pretty(rec.request), "request as JSON", "request.json"
         else:
-            text, what = dumps_pretty(rec.result.to_json()), "reassembled response"
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied the {what} as JSON ({len(text):,} characters)", timeout=3)
+            text, what, name = dumps_pretty(rec.result.to_json()), "reassembled response as JSON", "response.json"
+        self.notify(copy_text(self, text, what, name, self.root), timeout=6, markup=False)
 
     def action_cycle_layout(self) -> None:
         """Side by side, list only (every column), detail only."""
@@ -754,6 +786,18 @@ class CassetteApp(App[int]):
         self.loading = True
         self._update_status()
         self.scan_index()
+
+
+def marks_hint(count: int) -> str:
+    """What the marks are and what `d` needs. Marks stay after a diff (to diff one of them with
+    another next); M clears them."""
+    if count == 0:
+        return "mark two with m (or one, then move to another)"
+    if count == 1:
+        return "1 marked: d diffs it with the cursor's recording (M clears)"
+    if count == 2:
+        return "2 marked: d diffs them (M clears)"
+    return f"{count} marked: d needs exactly two (m unmarks, M clears)"
 
 
 def _undecodable_path(exc: BaseException) -> bool:

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import TabbedContent, TabPane, Tabs
+from textual.message import Message
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 
 from ..index import Index
 from ..jsonio import dumps_pretty
@@ -75,6 +77,19 @@ def json_lines(value: object) -> list[str]:
     return out
 
 
+def response_lines(response: object) -> list[str]:
+    """The response as pretty JSON; a body of SSE text lines as the events they carry, data parsed."""
+    from ..streams import parse_sse
+
+    body = response.get("body") if isinstance(response, dict) else None
+    if not (isinstance(body, list) and body and all(isinstance(x, str) for x in body)
+            and any(x.startswith(("event:", "data:")) for x in body[:4])):
+        return json_lines(response)
+    events = [{"event": name, "data": data} for _, name, data in parse_sse(body)]
+    note = f"// {len(body)} SSE lines shown as their {len(events)} events, each data parsed (the raw lines: cassette-tui show --json)"
+    return [note, *json_lines({**response, "body": events})]
+
+
 def build_detail(index: Index | None, summary: Summary, verdict=None) -> DetailContent:
     """Everything the tabs show for one recording; `verdict` is its verify.Verdict, when known."""
     t0 = time.perf_counter()
@@ -92,7 +107,7 @@ def build_detail(index: Index | None, summary: Summary, verdict=None) -> DetailC
     result = rec.result
     content.stream = stream_lines(result, limit=STREAM_LIMIT) if result.events else [Line([Span("Not a streamed response: " + (result.output or result.stream_format), "dim")])]
     content.request = json_lines(rec.request)
-    content.response = json_lines(rec.response)
+    content.response = response_lines(rec.response)
     content.timeline = _timeline_lines(index, rec, summary)
     content.seconds = time.perf_counter() - t0
     return content
@@ -169,13 +184,29 @@ def json_styler(line: str) -> Text:
     return text
 
 
+class SearchBox(Input):
+    """The detail's search: Enter finds, Esc closes."""
+
+    BINDINGS = [Binding("escape", "close", "Close the search", show=False)]
+
+    class Closed(Message):
+        pass
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())
+
+
 class DetailPane(Vertical):
-    """Tabs over one recording; `active` names the shown tab."""
+    """Tabs over one recording; `active` names the shown tab. `/` in a tab searches the tabs."""
 
     DEFAULT_CSS = """
     DetailPane { height: 1fr; }
     DetailPane TabbedContent { height: 1fr; }
     DetailPane TabPane { padding: 0; }
+    DetailPane #detail-search { display: none; height: 3; }
+    DetailPane.searching #detail-search { display: block; }
+    DetailPane #search-status { display: none; height: 1; padding: 0 1; background: $panel; }
+    DetailPane.searched #search-status { display: block; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -196,6 +227,8 @@ class DetailPane(Vertical):
                 yield LinesView(id="response-view", wrap=False, styler=json_styler)
             with TabPane("6 Info", id="info"):
                 yield LinesView(id="info-view")
+        yield Static("", id="search-status", markup=False)
+        yield SearchBox(placeholder="search the detail  (Enter finds, Esc closes; then n / N)", id="detail-search")
 
     @property
     def active(self) -> str:
@@ -205,10 +238,51 @@ class DetailPane(Vertical):
     def active(self, tab: str) -> None:
         # Reading the detail, a number key switches what is read: the new tab's view takes the
         # focus (the hidden one would hand it to the tab bar, where j and the arrows move nothing).
-        reading = self.has_focus_within
+        reading = self.has_focus_within and not self.query_one(SearchBox).has_focus
         self.query_one(TabbedContent).active = tab
         if reading:
             self.view(tab).focus()
+        self._search_status()
+
+    # --- search (every tab holds the term; the shown one's matches are counted) --------
+
+    def on_lines_view_search_requested(self, message: LinesView.SearchRequested) -> None:
+        message.stop()
+        self.open_search()
+
+    def open_search(self) -> None:
+        """Show the search box with the current term, focused at once (the next keys are the term)."""
+        box = self.query_one(SearchBox)
+        self.add_class("searching")
+        box.value = self.view(self.active).search_term
+        self.screen.set_focus(box)
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        if message.input.id != "detail-search":
+            return
+        message.stop()
+        for tab in TABS:
+            self.view(tab).search(message.value)
+        self._close_search()
+
+    def on_search_box_closed(self, message: SearchBox.Closed) -> None:
+        self._close_search()
+
+    def _close_search(self) -> None:
+        self.remove_class("searching")
+        self.view(self.active).focus()
+        self._search_status()
+
+    def on_lines_view_match_moved(self, message: LinesView.MatchMoved) -> None:
+        self._search_status()
+
+    def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        self._search_status()
+
+    def _search_status(self) -> None:
+        text = self.view(self.active).search_status()
+        self.query_one("#search-status", Static).update(text)
+        self.set_class(bool(text), "searched")
 
     def on_mount(self) -> None:
         # Tab from the list goes to the content: the tab bar is for the mouse and 1..6.

@@ -1,7 +1,8 @@
 """A scrolling view of many lines that renders only what is visible (Textual's Line API).
 
 Used for every detail tab: a 1 MB response pretty-printed to tens of thousands of
-lines costs a list of strings, not a widget tree.
+lines costs a list of strings, not a widget tree. It searches its own lines
+(matches highlighted, `n`/`N` between them) and wraps long lines on demand (`w`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -22,6 +24,10 @@ from ..view import Line, safe
 
 # A line source is a list of view Lines, rich Texts or plain strings (styled on demand).
 LineItem = Line | Text | str
+
+MATCH_LIMIT = 10_000   # matches of one search kept (and counted); a huge tab stays responsive
+MATCH_STYLE = "black on dark_goldenrod"
+CURRENT_MATCH_STYLE = "bold black on yellow"
 
 
 class LinesView(ScrollView, can_focus=True):
@@ -43,7 +49,17 @@ class LinesView(ScrollView, can_focus=True):
         Binding("g", "scroll_home", "Top", show=False),
         Binding("G", "scroll_end", "Bottom", show=False),
         Binding("space", "page_down", "Page down", show=False),
+        Binding("slash,ctrl+f", "search", "Search this tab (matches highlighted)", show=False),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Previous match", show=False),
+        Binding("w", "toggle_wrap", "Wrap long lines on/off", show=False),
     ]
+
+    class SearchRequested(Message):
+        """`/` in the view: whoever holds a search box opens it."""
+
+    class MatchMoved(Message):
+        """The search's matches or the current one changed (for a status line)."""
 
     def __init__(self, *, wrap: bool = True, styler: Callable[[str], Text] | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -54,6 +70,10 @@ class LinesView(ScrollView, can_focus=True):
         self._layout_width = 0
         self._cache: LRUCache[int, Strip] = LRUCache(2048)
         self._max_width = 0
+        self.search_term = ""
+        self.matches: list[tuple[int, int, int]] = []   # (row, start, end) in the laid-out rows
+        self.match_index = -1
+        self._by_row: dict[int, list[int]] = {}
 
     # --- content -----------------------------------------------------------------------
 
@@ -88,9 +108,15 @@ class LinesView(ScrollView, can_focus=True):
             self._relayout()
 
     def _relayout(self) -> None:
+        self._relayout_rows()
+        if self.search_term:
+            self._find(keep_row=True)
+
+    def _relayout_rows(self) -> None:
         width = max(self.scrollable_content_region.width, 10)
         if not self.wrap:
             # Unwrapped: one row per item; width is the longest line (measured lazily as strings).
+            self._rows = None
             self._max_width = max((cell_len(i) if isinstance(i, str) else self._to_text(i).cell_len for i in self._items[:5000]), default=0)
             self.virtual_size = Size(self._max_width + 2, len(self._items))
             return
@@ -113,6 +139,86 @@ class LinesView(ScrollView, can_focus=True):
         self._layout_width = width
         self.virtual_size = Size(width, len(rows))
 
+    # --- wrap and search ---------------------------------------------------------------
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self._rows = None
+        self._cache.clear()
+        self.scroll_to(x=0, animate=False)
+        self._relayout()
+        self.refresh()
+        self.notify("Long lines wrap" if self.wrap else "Long lines scroll sideways (w wraps)", timeout=2)
+
+    def action_search(self) -> None:
+        self.post_message(self.SearchRequested())
+
+    def _plain(self, index: int) -> str:
+        item = self._rows[index] if self._rows is not None else self._items[index]
+        if isinstance(item, str):
+            return safe(item) if self.styler else item
+        return item.plain if isinstance(item, Text) else self._to_text(item).plain
+
+    def search(self, term: str) -> None:
+        """Highlight every case-insensitive occurrence of `term` and go to the first one at or after the top."""
+        self.search_term = term
+        self._find(keep_row=False)
+
+    def _find(self, *, keep_row: bool) -> None:
+        term = self.search_term.lower()
+        self.matches, self._by_row = [], {}
+        if term:
+            for row in range(self.line_count):
+                line = self._plain(row).lower()
+                start = line.find(term)
+                while start >= 0 and len(self.matches) < MATCH_LIMIT:
+                    self._by_row.setdefault(row, []).append(len(self.matches))
+                    self.matches.append((row, start, start + len(term)))
+                    start = line.find(term, start + len(term))
+                if len(self.matches) >= MATCH_LIMIT:
+                    break
+        top = self.scroll_offset.y
+        self.match_index = next((i for i, m in enumerate(self.matches) if m[0] >= top), 0 if self.matches else -1)
+        self._cache.clear()
+        if self.matches and not keep_row:
+            self._show_match()
+        self.refresh()
+        self.post_message(self.MatchMoved())
+
+    def _show_match(self) -> None:
+        row, start, _ = self.matches[self.match_index]
+        height = self.scrollable_content_region.height
+        if not (self.scroll_offset.y <= row < self.scroll_offset.y + height):
+            self.scroll_to(y=max(0, row - height // 3), animate=False)
+        width = self.scrollable_content_region.width
+        if not self.wrap and not (self.scroll_offset.x <= start < self.scroll_offset.x + width - 10):
+            self.scroll_to(x=max(0, start - 10), animate=False)
+        self._cache.clear()
+        self.refresh()
+        self.post_message(self.MatchMoved())
+
+    def action_next_match(self) -> None:
+        if self.matches:
+            self.match_index = (self.match_index + 1) % len(self.matches)
+            self._show_match()
+        elif self.search_term:
+            self.notify(f"No match for {self.search_term!r} in this tab", timeout=2, markup=False)
+
+    def action_previous_match(self) -> None:
+        if self.matches:
+            self.match_index = (self.match_index - 1) % len(self.matches)
+            self._show_match()
+        elif self.search_term:
+            self.notify(f"No match for {self.search_term!r} in this tab", timeout=2, markup=False)
+
+    def search_status(self) -> str:
+        if not self.search_term:
+            return ""
+        if not self.matches:
+            return f"no match for {self.search_term!r}"
+        more = "+" if len(self.matches) >= MATCH_LIMIT else ""
+        return f"{self.search_term!r}: {self.match_index + 1} of {len(self.matches)}{more}  (n next, N previous, / new search)"
+
     # --- rendering ---------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
@@ -129,6 +235,9 @@ class LinesView(ScrollView, can_focus=True):
             text = text.copy()
             text.no_wrap = True
             text.end = ""
+            for m in self._by_row.get(index, ()):
+                _, start, end = self.matches[m]
+                text.stylize(CURRENT_MATCH_STYLE if m == self.match_index else MATCH_STYLE, start, end)
             segments = list(text.render(self.app.console))
             inert = [Segment(safe(seg.text), seg.style, seg.control) for seg in segments]
             if any(a.text is not b.text for a, b in zip(inert, segments, strict=True)):

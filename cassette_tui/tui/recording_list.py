@@ -1,7 +1,8 @@
 """The recording list: a virtual table that renders only visible rows (Line API).
 
 Refiltering 100k summaries swaps one Python list; nothing is mounted per row.
-Flat view sorts by a key; grouped view nests test file > test > recordings.
+Flat view sorts by a key; grouped view nests test file > test > recordings, and
+folds. (About 450 lines: the rows, the cursor and the drawing share one state.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import Summary, summary_sort_key
-from ..view import human_size, one_line, short_test
+from ..rich_view import STYLES
+from ..rows import LIST_COLUMNS, TestLabel, fit_test_label, row_cells, row_marker, sibling_labels
+from ..view import one_line, short_test
 
 
 @dataclass(slots=True)
@@ -28,24 +31,44 @@ class Row:
     label: str = ""              # header text
     depth: int = 0               # indentation in grouped view
     count: int = 0               # recordings under a header
+    key: str = ""                # a header's group (file, or file::test), for collapsing
+    collapsed: bool = False
 
 
-COLUMNS = (  # name, width (0 = flexible), priority (higher survives longer on narrow screens)
-    ("", 2, 9),
-    ("id", 12, 7),
-    ("test", 0, 9),
-    ("endpoint", 20, 3),
-    ("model", 18, 6),
-    ("provider", 9, 2),
-    ("stream", 6, 5),
-    ("finish", 10, 4),
-    ("tool calls", 16, 8),
-    ("verify", 8, 4.5),
-    ("size", 7, 1),
-)
+COLUMN_NAMES = tuple(c.name for c in LIST_COLUMNS)
+MARKER_WIDTH = 2   # marked (*), then the row's own marker (● ! ✗ ⚠)
+# On a narrow list these shrink before anything is dropped: the id's first 8 hex digits and
+# a model's first letters still tell rows apart.
+SHRINK_TO = {"id": 8, "model": 12}
+MIN_TEST_WIDTH = 20
 VERIFY_STYLES = {"ok": Style(color="green", dim=True), "stale": Style(color="yellow", bold=True), "orphan": Style(color="yellow", bold=True), "mismatch": Style(color="red", bold=True),
                  "unreadable": Style(color="red"), "missing": Style(color="red"), "not-a-recording": Style(color="red")}
-MIN_TEST_WIDTH = 34
+MARKER_STYLES = {"!": "recording-list--problem", "✗": "recording-list--problem", "⚠": "recording-list--warn"}
+
+
+def column_widths(width: int) -> list[int]:
+    """Widths of LIST_COLUMNS in a list `width` wide; 0 hides one. The test column (flexible) keeps at
+    least MIN_TEST_WIDTH: the lowest-priority columns give way first, id and model shrink before going."""
+    widths = [c.width for c in LIST_COLUMNS]
+    steps = sorted((c.priority, i) for i, c in enumerate(LIST_COLUMNS) if c.width)
+    shrunk: list[tuple[float, int]] = []
+
+    def flex() -> int:
+        return width - MARKER_WIDTH - 1 - sum(w + 1 for i, w in enumerate(widths) if w and LIST_COLUMNS[i].width) - 1
+
+    while flex() < MIN_TEST_WIDTH and (steps or shrunk):
+        if steps:
+            priority, i = steps.pop(0)
+            name = LIST_COLUMNS[i].name
+            if name in SHRINK_TO:
+                widths[i] = SHRINK_TO[name]
+                shrunk.append((priority, i))
+                continue
+        else:
+            _, i = shrunk.pop(0)
+        widths[i] = 0
+    return [w if LIST_COLUMNS[i].width else max(12, flex()) for i, w in enumerate(widths)]
+
 
 SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind", "status")
 
@@ -55,17 +78,6 @@ def test_name(test_id: str | None) -> str:
     if not test_id:
         return ""
     return test_id.split("::", 1)[-1]
-
-
-def middle_ellipsis(text: str, width: int) -> str:
-    """Keep both ends: a test's name and its parameters are what tell tests apart."""
-    if len(text) <= width:
-        return text
-    if width < 5:
-        return text[:width]
-    head = (width - 1) // 2
-    tail = width - 1 - head
-    return text[:head] + "…" + text[-tail:]
 
 
 class RecordingList(ScrollView, can_focus=True):
@@ -79,13 +91,14 @@ class RecordingList(ScrollView, can_focus=True):
     RecordingList:focus > .recording-list--cursor { background: $accent 70%; }
     RecordingList > .recording-list--group { text-style: bold; color: $text-accent; }
     RecordingList > .recording-list--problem { color: $text-error; }
+    RecordingList > .recording-list--warn { color: $text-warning; }
     RecordingList > .recording-list--changed { color: $text-warning; }
     RecordingList > .recording-list--marked { background: $secondary 30%; }
     RecordingList > .recording-list--dim { color: $text-muted; }
     """
     COMPONENT_CLASSES = {
         "recording-list--header", "recording-list--cursor", "recording-list--group", "recording-list--problem",
-        "recording-list--changed", "recording-list--marked", "recording-list--dim",
+        "recording-list--warn", "recording-list--changed", "recording-list--marked", "recording-list--dim",
     }
 
     BINDINGS = [
@@ -95,7 +108,10 @@ class RecordingList(ScrollView, can_focus=True):
         Binding("G,end", "last", "Last", show=False),
         Binding("pagedown,ctrl+d", "page_down", "Page down", show=False),
         Binding("pageup,ctrl+u", "page_up", "Page up", show=False),
-        Binding("enter,l", "select", "Open", show=False),
+        Binding("right_square_bracket", "next_test", "Next test", show=False),
+        Binding("left_square_bracket", "previous_test", "Previous test", show=False),
+        Binding("enter,l", "select", "Open the recording; on a group's header, fold or unfold it", show=False),
+        Binding("space", "toggle_group", "Fold or unfold the group under the cursor (grouped view)", show=False),
     ]
 
     cursor = reactive(0, always_update=True)
@@ -115,26 +131,55 @@ class RecordingList(ScrollView, can_focus=True):
         self.rows: list[Row] = []
         self.marked: set[str] = set()        # paths
         self.changed: set[str] = set()       # paths changed by live reload and not yet seen
+        self.collapsed: set[str] = set()     # group keys folded in grouped view
+        self.labels: dict[str, TestLabel] = {}   # test id -> its label in the flat list (siblings told apart)
+        self.anchor: str | None = None       # the last recording the cursor was on (kept across views)
+        self._summaries: list[Summary] = []
+        self._label_source: list[Summary] | None = None
+        self._view: tuple[bool, str, bool] = (False, "path", False)
         self._cache: LRUCache[tuple, Strip] = LRUCache(4096)
-        self._widths: list[int] = []
 
     # --- content -----------------------------------------------------------------------
 
-    def set_summaries(self, summaries: list[Summary], *, grouped: bool, sort: str = "path", reverse: bool = False, keep: str | None = None) -> None:
-        """Replace the rows; keep the cursor on the path `keep` (or the current one) when still listed."""
-        current = keep if keep is not None else self.current_path
-        if grouped:
-            self.rows = grouped_rows(summaries)
-        else:
-            rows = sorted(summaries, key=summary_sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
-            self.rows = [Row(s) for s in rows]
-        self.virtual_size = Size(self.size.width, len(self.rows))
+    def set_summaries(self, summaries: list[Summary], *, grouped: bool, sort: str = "path", reverse: bool = False, keep: str | None = None,
+                      everything: list[Summary] | None = None) -> None:
+        """Replace the rows; keep the cursor on the path `keep` (or the current one) when still listed.
+        `everything` (all recordings, the filter aside) names the siblings test labels are told apart from:
+        labels that do not change as the filter is typed, computed once per index state."""
+        current = keep if keep is not None else (self.current_path or self.anchor)
+        source = everything if everything is not None else summaries
+        if source is not self._label_source:
+            self._label_source = source
+            self.labels = sibling_labels(s.test_id for s in source)
+        self._summaries, self._view = summaries, (grouped, sort, reverse)
+        if grouped and current is not None:
+            self._unfold_for(current, summaries)
+        self._build_rows()
         target = self.index_of(current) if current else None
         if target is None:
             target = next((i for i, r in enumerate(self.rows) if r.summary is not None), 0)
             target = min(self.cursor, len(self.rows) - 1) if self.cursor and self.rows and current else target
         self.cursor = max(0, min(target, len(self.rows) - 1))
         self.refresh()
+
+    def _build_rows(self) -> None:
+        grouped, sort, reverse = self._view
+        summaries = self._summaries
+        if grouped:
+            self.rows = grouped_rows(summaries, self.collapsed, sort=sort, reverse=reverse)
+        else:
+            rows = sorted(summaries, key=summary_sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
+            self.rows = [Row(s) for s in rows]
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self.rows))
+
+    def _unfold_for(self, path: str, summaries: list[Summary]) -> None:
+        """The groups holding `path` open, so the cursor's recording stays in sight across views."""
+        s = next((x for x in summaries if x.path == path), None)
+        if s is not None and s.test_id:
+            file, _, name = s.test_id.partition("::")
+            self.collapsed.discard(file)
+            self.collapsed.discard(f"{file}::{name or s.test_id}")
 
     def index_of(self, path: str | None) -> int | None:
         if path is None:
@@ -151,6 +196,10 @@ class RecordingList(ScrollView, can_focus=True):
         return None
 
     @property
+    def current_row(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    @property
     def current_path(self) -> str | None:
         s = self.current
         return s.path if s else None
@@ -163,13 +212,74 @@ class RecordingList(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
 
+    # --- groups ------------------------------------------------------------------------
+
+    def action_toggle_group(self) -> None:
+        """Fold or unfold the header under the cursor (on a recording: the test holding it)."""
+        row = self.current_row
+        if row is None or not self._view[0]:
+            return
+        index = self.cursor
+        if row.summary is not None:   # a recording: fold its test, the cursor goes to the header
+            index = next((i for i in range(self.cursor, -1, -1) if self.rows[i].summary is None), None)
+            if index is None:
+                return
+            row = self.rows[index]
+        if row.key in self.collapsed:
+            self.collapsed.discard(row.key)
+        else:
+            self.collapsed.add(row.key)
+        self._build_rows()
+        self.cursor = min(index, len(self.rows) - 1)
+        self.refresh()
+
+    def _test_starts(self) -> list[int]:
+        """Row indexes where a test begins: its header (grouped) or its first row (flat)."""
+        if self._view[0]:
+            return [i for i, r in enumerate(self.rows) if r.summary is None and (r.depth == 1 or r.key == LOOSE)]
+        starts, last = [], object()
+        for i, r in enumerate(self.rows):
+            test = r.summary.test_id if r.summary else None
+            if test != last:
+                starts.append(i)
+                last = test
+        return starts
+
+    def _landing(self, start: int) -> int:
+        """A test's first recording when shown, else its header (folded)."""
+        if self._view[0] and start + 1 < len(self.rows) and self.rows[start + 1].summary is not None:
+            return start + 1
+        return start
+
+    def action_next_test(self) -> None:
+        starts = self._test_starts()
+        mine = max((i for i in starts if i <= self.cursor), default=self.cursor)
+        nxt = next((i for i in starts if i > mine), None)
+        if nxt is not None:
+            self.cursor = self._landing(nxt)
+
+    def action_previous_test(self) -> None:
+        """To the start of the test the cursor is in; from there, to the one before."""
+        starts = self._test_starts()
+        mine = max((i for i in starts if i <= self.cursor), default=None)
+        if mine is None:
+            return
+        if self.cursor > self._landing(mine):
+            self.cursor = self._landing(mine)
+            return
+        prev = max((i for i in starts if i < mine), default=None)
+        if prev is not None:
+            self.cursor = self._landing(prev)
+
     # --- cursor ------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
         self.scroll_to_cursor()
         summary = self.current
-        if summary is not None and summary.path in self.changed:
-            self.changed.discard(summary.path)   # seen now
+        if summary is not None:
+            self.anchor = summary.path
+            if summary.path in self.changed:
+                self.changed.discard(summary.path)   # seen now
         self.post_message(self.Highlighted(summary))
         self.refresh()
 
@@ -204,6 +314,8 @@ class RecordingList(ScrollView, can_focus=True):
     def action_select(self) -> None:
         if self.current is not None:
             self.post_message(self.Selected(self.current))
+        elif self.current_row is not None:
+            self.action_toggle_group()
 
     def on_click(self, event) -> None:
         row = self.scroll_offset.y + event.y - 1
@@ -218,19 +330,6 @@ class RecordingList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows))
 
     # --- rendering ---------------------------------------------------------------------
-
-    def _column_widths(self, width: int) -> list[int]:
-        """Widths per column; 0 hides one. Low-priority columns give way so the test stays readable."""
-        widths = [w for _, w, _ in COLUMNS]
-        by_priority = sorted((p, i) for i, (_, w, p) in enumerate(COLUMNS) if w)
-        while True:
-            fixed = sum(w + 1 for i, w in enumerate(widths) if w and COLUMNS[i][1])
-            flex = width - fixed - 1
-            if flex >= MIN_TEST_WIDTH or not by_priority:
-                break
-            _, drop = by_priority.pop(0)
-            widths[drop] = 0
-        return [w if COLUMNS[i][1] else max(12, flex) for i, w in enumerate(widths)]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -253,8 +352,9 @@ class RecordingList(ScrollView, can_focus=True):
         s = row.summary
         cursor = index == self.cursor and self.has_focus, index == self.cursor
         if s is None:
-            return ("#", row.label, row.depth, row.count, width, cursor)
-        return (s.path, s.mtime, s.size, s.problem, s.status, row.depth, width, cursor, s.path in self.marked, s.path in self.changed)
+            return ("#", row.label, row.depth, row.count, row.collapsed, width, cursor)
+        label = self.labels.get(s.test_id or "") if not row.depth else None
+        return (s.path, s.mtime, s.size, s.problem, s.status, row.depth, label, width, cursor, s.path in self.marked, s.path in self.changed)
 
     def on_focus(self) -> None:
         self.refresh()
@@ -263,13 +363,21 @@ class RecordingList(ScrollView, can_focus=True):
         self.refresh()
 
     def _header(self, width: int) -> Strip:
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        for (name, _, _), w in zip(COLUMNS, self._column_widths(width), strict=True):
+        text = Text(" " * (MARKER_WIDTH + 1), no_wrap=True, overflow="ellipsis", end="")
+        for name, w in zip(COLUMN_NAMES, column_widths(width), strict=True):
             if w:
                 text.append(name[:w].ljust(w) + " ")
         style = self.get_component_rich_style("recording-list--header")
         text.stylize(style)
         return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
+
+    def _test_cell(self, row: Row, s: Summary, width: int) -> str:
+        if row.depth:  # grouped: the headers name the test; the row says where in it we are
+            return "  " * row.depth + (s.endpoint or "" if s.kind == "tool" else f"{s.messages} message{'s' if s.messages != 1 else ''} sent")
+        if not s.test_id:   # the id column names the file; say what it was
+            return one_line(f"(no test id) {s.endpoint or s.kind}", None)
+        label = self.labels.get(s.test_id) or TestLabel(test_name(s.test_id), False)
+        return fit_test_label(one_line(label.text, None), width, keep_params=label.distinct)
 
     def _render_row(self, index: int, width: int) -> Strip:
         row = self.rows[index]
@@ -277,37 +385,30 @@ class RecordingList(ScrollView, can_focus=True):
         s = row.summary
         if s is None:
             # The label is a recorded test id: inert like every cell.
-            text.append("  " * row.depth + ("▾ " if row.depth == 0 else "• ") + one_line(row.label, None), self.get_component_rich_style("recording-list--group"))
-            text.append(f"  {row.count}", self.get_component_rich_style("recording-list--dim"))
+            arrow = "▸ " if row.collapsed else "▾ "
+            text.append("  " * row.depth + arrow + one_line(row.label, None), self.get_component_rich_style("recording-list--group"))
+            text.append(f"  {row.count}" + ("  (folded: Enter or space unfolds)" if row.collapsed else ""), self.get_component_rich_style("recording-list--dim"))
         else:
-            widths = self._column_widths(width)
-            dim = self.get_component_rich_style("recording-list--dim")
-            marks = ("*" if s.path in self.marked else " ") + ("●" if s.path in self.changed else ("!" if s.problem else ("⚠" if s.anomalies else " ")))
-            if row.depth:  # grouped: the headers name the test; the row says where in it we are
-                test = "  " * row.depth + (s.endpoint or "" if s.kind == "tool" else f"{s.messages} message{'s' if s.messages != 1 else ''} sent")
-            else:
-                test = test_name(s.test_id) or s.path
-            cells = [
-                (marks, Style(color="yellow", bold=True)),
-                (s.id[:12], Style(color="magenta")),
-                (test, Style(color="green")),
-                (s.endpoint or "", Style()),
-                (s.model or "", Style(color="yellow")),
-                (s.provider or "", Style()),
-                (str(s.chunks) if s.streaming else "no", dim if not s.streaming else Style()),
-                (s.finish or ("-" if s.kind in ("chat", "completion") and not s.problem else ""), Style(color="dark_orange") if s.finish == "length" else Style()),
-                (", ".join(s.tool_calls), Style(color="yellow", bold=True)),
-                (s.status or "", VERIFY_STYLES.get(s.status or "", dim)),
-                (human_size(s.size), dim),
-            ]
-            if s.problem:
-                cells[2] = (f"{s.path}: {s.problem}", self.get_component_rich_style("recording-list--problem"))
-            for col, ((value, style), w) in enumerate(zip(cells, widths, strict=True)):
+            marker = row_marker(s)
+            own = "●" if s.path in self.changed else marker
+            text.append("*" if s.path in self.marked else " ", Style(color="yellow", bold=True))
+            text.append((own or " ") + " ", self.get_component_rich_style(MARKER_STYLES[own]) if own in MARKER_STYLES else Style(color="yellow", bold=True))
+            for (name, w), cell in zip(zip(COLUMN_NAMES, column_widths(width), strict=True), row_cells(s, COLUMN_NAMES), strict=True):
                 if not w:
                     continue
-                value = one_line(value, None)  # one line, no raw tab (it would jump the cursor), no invisible character
-                if len(value) > w:
-                    value = middle_ellipsis(value, w) if col == 2 else value[: max(0, w - 1)] + "…"
+                style = VERIFY_STYLES.get(cell.text, Style(dim=True)) if name == "verify" else STYLES.get(cell.style, "")
+                value = cell.text
+                if name == "test":
+                    if s.problem:
+                        value, style = one_line(f"{s.path}: {s.problem}", None), self.get_component_rich_style("recording-list--problem")
+                    else:
+                        value = self._test_cell(row, s, w)
+                    if len(value) > w:
+                        value = value[: w - 1] + "…"
+                elif name == "id":
+                    value = value[:w]    # a prefix of a hash is still an id (and what `show` takes)
+                elif len(value) > w:
+                    value = value[: max(0, w - 1)] + "…"
                 text.append(value.ljust(w) + " ", style)
             if s.path in self.changed:
                 text.stylize(self.get_component_rich_style("recording-list--changed"), 0, 2)
@@ -320,8 +421,12 @@ class RecordingList(ScrollView, can_focus=True):
         return strip.crop_extend(0, width, cursor_style)
 
 
-def grouped_rows(summaries: list[Summary]) -> list[Row]:
-    """Test file > test > recordings, each test's recordings in turn order (shortest history first)."""
+LOOSE = "(no test id)"
+
+
+def grouped_rows(summaries: list[Summary], collapsed: set[str] | frozenset[str] = frozenset(), *, sort: str = "path", reverse: bool = False) -> list[Row]:
+    """Test file > test > recordings. Within a test, turn order (shortest history first), or the
+    chosen sort key (`o`, `v`): the groups stay in name order, the recordings in each are sorted."""
     files: dict[str, dict[str, list[Summary]]] = {}
     loose: list[Summary] = []
     for s in summaries:
@@ -330,15 +435,27 @@ def grouped_rows(summaries: list[Summary]) -> list[Row]:
             continue
         file, _, name = s.test_id.partition("::")
         files.setdefault(file, {}).setdefault(name or s.test_id, []).append(s)
+    if sort == "path" and not reverse:
+        def order(recs: list[Summary]) -> list[Summary]:
+            return sorted(recs, key=lambda s: (s.kind == "tool", s.messages, s.path))
+    else:
+        def order(recs: list[Summary]) -> list[Summary]:
+            return sorted(recs, key=summary_sort_key(sort), reverse=reverse)
     rows: list[Row] = []
     for file in sorted(files):
         tests = files[file]
-        rows.append(Row(None, short_test(file), 0, sum(len(v) for v in tests.values())))
+        folded = file in collapsed
+        rows.append(Row(None, short_test(file), 0, sum(len(v) for v in tests.values()), key=file, collapsed=folded))
+        if folded:
+            continue
         for name in sorted(tests):
-            recs = sorted(tests[name], key=lambda s: (s.kind == "tool", s.messages, s.path))
-            rows.append(Row(None, name, 1, len(recs)))
-            rows.extend(Row(s, depth=2) for s in recs)
+            key = f"{file}::{name}"
+            recs = order(tests[name])
+            rows.append(Row(None, name, 1, len(recs), key=key, collapsed=key in collapsed))
+            if key not in collapsed:
+                rows.extend(Row(s, depth=2) for s in recs)
     if loose:
-        rows.append(Row(None, "(no test id)", 0, len(loose)))
-        rows.extend(Row(s, depth=1) for s in loose)
+        rows.append(Row(None, LOOSE, 0, len(loose), key=LOOSE, collapsed=LOOSE in collapsed))
+        if LOOSE not in collapsed:
+            rows.extend(Row(s, depth=1) for s in order(loose))
     return rows
