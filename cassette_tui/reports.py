@@ -183,12 +183,14 @@ def changes_section(title: str, changes: list[Change], indent: str = "", limit: 
 DIFF_LINE_STYLES = (("+++", "title"), ("---", "title"), ("@@", "hunk"), ("+", "added"), ("-", "removed"))
 
 
-def diff_sections(d: RecordingDiff, include_noise: bool = False, limit: int = 200) -> list[Section]:
+def diff_sections(d: RecordingDiff, include_noise: bool = False, limit: int = 200, shown: tuple[str, str] | None = None) -> list[Section]:
     """Two recordings compared: which is A and B, what differs by JSON path in the request and
-    in the reassembled response, then each one's unified diff (folded where a face can fold)."""
+    in the reassembled response, then each one's unified diff (folded where a face can fold).
+    `shown`: A's and B's paths as the user knows them (default: as they were read)."""
+    shown_a, shown_b = shown or (d.a.path, d.b.path)
     head = Section("Diff", style="title", note="ids, timestamps and other noise ignored" if not include_noise else "noise included")
-    head.add(("A  ", "removed"), (safe(d.a.id[:12]), "id"), ("  ", ""), (safe(d.a.path), "dim"))
-    head.add(("B  ", "added"), (safe(d.b.id[:12]), "id"), ("  ", ""), (safe(d.b.path), "dim"))
+    head.add(("A  ", "removed"), (safe(d.a.id[:12]), "id"), ("  ", ""), (safe(shown_a), "dim"))
+    head.add(("B  ", "added"), (safe(d.b.id[:12]), "id"), ("  ", ""), (safe(shown_b), "dim"))
     if d.same:
         head.add(("No difference in the request or the reassembled response.", "value"))
     sections = [head]

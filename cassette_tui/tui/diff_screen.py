@@ -28,7 +28,7 @@ def diff_lines(index: Index, path_a: str, path_b: str, include_noise: bool = Fal
         a, b = pair
     else:
         a, b = (Recording.load(p) if Path(p).is_absolute() else index.load(p) for p in (path_a, path_b))
-    return flat_lines(diff_sections(diff_recordings(a, b, include_noise=include_noise), include_noise, limit=100_000))
+    return flat_lines(diff_sections(diff_recordings(a, b, include_noise=include_noise), include_noise, limit=100_000, shown=(path_a, path_b)))
 
 
 class DiffScreen(ModalScreen[None]):
