@@ -64,6 +64,8 @@ def make_server(root: Path, *, host: str, port: int, public_url: str | None, dem
     class GuardedServer(Server):
         """textual-serve's server, refusing websockets opened by pages of other origins."""
 
+        allowed_origins: frozenset[str] = frozenset()
+
         async def handle_websocket(self, request: Any) -> Any:
             origin = (request.headers.get("Origin") or "").lower()
             if origin not in self.allowed_origins:

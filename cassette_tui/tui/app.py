@@ -25,6 +25,9 @@ from .messages import DetailReady, IndexChanged, IndexFailed, IndexReady, ScanPr
 from .recording_list import RecordingList
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from ..explain import HashTable
     from ..verify import Verdict
 
 WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
@@ -124,13 +127,13 @@ class CassetteApp(App[int]):
         self.loading = True
         self.watching = False
         self.detail_path: str | None = None
-        self.verdicts: dict = {}
-        self._hash_table = None
+        self.verdicts: dict[str, Verdict] = {}
+        self._hash_table: HashTable | None = None
         self.verify_counts: dict[str, int] = {}
-        self._verify_timer = None
+        self._verify_timer: Timer | None = None
         self._pending_detail: Summary | None = None
-        self._detail_timer = None
-        self._query_error_timer = None
+        self._detail_timer: Timer | None = None
+        self._query_error_timer: Timer | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -210,11 +213,14 @@ class CassetteApp(App[int]):
 
     # --- indexing and live reload -----------------------------------------------------
 
+    def _scan_progress(self, done: int, total: int) -> None:
+        self.post_message(ScanProgress(done, total))
+
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
     def scan_index(self) -> None:
         try:
             index = Index(self.root, recordings_only=self.recordings_only, use_cache=self.use_cache)
-            index.scan(progress=lambda done, total: self.post_message(ScanProgress(done, total)), workers=1)
+            index.scan(progress=self._scan_progress, workers=1)
         except OSError as exc:
             self.post_message(IndexFailed(f"cannot index {self.root}: {exc.strerror or exc}"))
             return
@@ -609,7 +615,9 @@ class CassetteApp(App[int]):
             self.notify(_escape(problem), severity="warning")
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted and theme != self.settings.theme:
+        # Not before the first screen: a theme set while starting is not the user's (App.is_mounted
+        # is a method taking a widget, so `if self.is_mounted` was always true).
+        if self.screen_stack and theme != self.settings.theme:
             self._save_settings()
 
     def action_toggle_grouped(self) -> None:

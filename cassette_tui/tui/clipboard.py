@@ -14,8 +14,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..cache import _inside, cache_dir
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 COMMAND_TIMEOUT = 3.0   # seconds a clipboard command may take (xclip waits for no display)
 
@@ -39,7 +43,7 @@ def copy_file(name: str) -> Path:
     return cache_dir() / "copied" / name
 
 
-def copy_text(app, text: str, what: str, file_name: str, root: Path) -> str:
+def copy_text(app: App[Any], text: str, what: str, file_name: str, root: Path) -> str:
     """Copy `text`; return the message to show: "Copied" only when a clipboard command said so."""
     command = clipboard_command()
     if command is not None:

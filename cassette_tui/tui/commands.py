@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .recording_list import SORT_KEYS
 
+if TYPE_CHECKING:
+    from .app import CassetteApp
+
 
 class CassetteCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, object]]:
-        app = self.app
-        items: list[tuple[str, str, object]] = [
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app = cast("CassetteApp", self.app)
+        items: list[tuple[str, str, Callable[[], Any]]] = [
             ("Filter recordings", "Focus the filter bar (/)", app.action_focus_filter),
             ("Clear filter", "Show every recording again", app.action_clear_filter),
             ("Toggle grouped view", "Flat list, or test file > test > recordings (t)", app.action_toggle_grouped),

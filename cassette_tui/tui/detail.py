@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,6 +25,9 @@ from ..recording import Recording, name_form
 from ..timeline import test_turns
 from ..view import Line, Section, Span, conversation_section, recording_sections, safe, stream_lines, turns_section
 from .lines_view import LinesView
+
+if TYPE_CHECKING:
+    from ..verify import Verdict
 
 LINE_CLIP = 4_000          # characters of one JSON line drawn; the rest is summarized
 # Lines of one tab kept for a widget (real recordings stay far below: ~400 chunks, ~4,000 JSON
@@ -77,7 +81,7 @@ def json_lines(value: object) -> list[str]:
     return out
 
 
-def response_lines(response: object) -> list[str]:
+def response_lines(response: Any) -> list[str]:
     """The response as pretty JSON; a body of SSE text lines as the events they carry, data parsed."""
     from ..streams import parse_sse
 
@@ -90,7 +94,7 @@ def response_lines(response: object) -> list[str]:
     return [note, *json_lines({**response, "body": events})]
 
 
-def build_detail(index: Index | None, summary: Summary, verdict=None) -> DetailContent:
+def build_detail(index: Index | None, summary: Summary, verdict: Verdict | None = None) -> DetailContent:
     """Everything the tabs show for one recording; `verdict` is its verify.Verdict, when known."""
     t0 = time.perf_counter()
     rec = index.load(summary) if index is not None else Recording.load(summary.path)
@@ -137,7 +141,7 @@ def _timeline_lines(index: Index | None, rec: Recording, summary: Summary) -> li
     return _section_lines(sections)
 
 
-def _info_lines(rec: Recording, summary: Summary, verdict=None) -> list[Line]:
+def _info_lines(rec: Recording, summary: Summary, verdict: Verdict | None = None) -> list[Line]:
     rows = [
         ("path", rec.path),
         ("id", rec.id),

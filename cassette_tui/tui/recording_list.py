@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -133,7 +134,8 @@ class RecordingList(ScrollView, can_focus=True):
         self.changed: set[str] = set()       # paths changed by live reload and not yet seen
         self.collapsed: set[str] = set()     # group keys folded in grouped view
         self.labels: dict[str, TestLabel] = {}   # test id -> its label in the flat list (siblings told apart)
-        self.anchor: str | None = None       # the last recording the cursor was on (kept across views)
+        # the last recording the cursor was on (kept across views); not `anchor`, a Widget method
+        self.anchor_path: str | None = None
         self._summaries: list[Summary] = []
         self._label_source: list[Summary] | None = None
         self._view: tuple[bool, str, bool] = (False, "path", False)
@@ -146,7 +148,7 @@ class RecordingList(ScrollView, can_focus=True):
         """Replace the rows; keep the cursor on the path `keep` (or the current one) when still listed.
         `everything` (all recordings, the filter aside) names the siblings test labels are told apart from:
         labels that do not change as the filter is typed, computed once per index state."""
-        current = keep if keep is not None else (self.current_path or self.anchor)
+        current = keep if keep is not None else (self.current_path or self.anchor_path)
         source = everything if everything is not None else summaries
         if source is not self._label_source:
             self._label_source = source
@@ -221,10 +223,10 @@ class RecordingList(ScrollView, can_focus=True):
             return
         index = self.cursor
         if row.summary is not None:   # a recording: fold its test, the cursor goes to the header
-            index = next((i for i in range(self.cursor, -1, -1) if self.rows[i].summary is None), None)
-            if index is None:
+            header = next((i for i in range(self.cursor, -1, -1) if self.rows[i].summary is None), None)
+            if header is None:
                 return
-            row = self.rows[index]
+            index, row = header, self.rows[header]
         if row.key in self.collapsed:
             self.collapsed.discard(row.key)
         else:
@@ -277,7 +279,7 @@ class RecordingList(ScrollView, can_focus=True):
         self.scroll_to_cursor()
         summary = self.current
         if summary is not None:
-            self.anchor = summary.path
+            self.anchor_path = summary.path
             if summary.path in self.changed:
                 self.changed.discard(summary.path)   # seen now
         self.post_message(self.Highlighted(summary))
@@ -317,7 +319,7 @@ class RecordingList(ScrollView, can_focus=True):
         elif self.current_row is not None:
             self.action_toggle_group()
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         row = self.scroll_offset.y + event.y - 1
         if 0 <= row < len(self.rows):
             self.focus()
