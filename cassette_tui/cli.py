@@ -15,7 +15,7 @@ from .completion import DIR_OR_QUERY, FILE, QUERY, REF, SHELLS, mark
 from .completion import script as completion_script
 from .index import Index, RefError
 from .jsonio import dumps_line
-from .model import Summary, summary_sort_key
+from .model import DEMO_DIR, SORT_KEYS, Summary, summary_sort_key
 from .recording import Recording
 from .reports import changes_section, explain_sections, git_report_sections, shown_path
 from .view import human_size, short_test
@@ -68,10 +68,6 @@ def print_skipped(notes: list[str]) -> None:
         print(f"cassette-tui: not listed: {len(notes) - SKIPPED_SHOWN} more", file=sys.stderr)
 
 
-def demo_dir() -> Path:
-    return Path(__file__).resolve().parent / "demo"
-
-
 def default_directory() -> tuple[Path, bool]:
     """The directory `cassette-tui` opens with no argument, and whether it is the demo.
 
@@ -79,10 +75,10 @@ def default_directory() -> tuple[Path, bool]:
     and the demo set itself (hostile ones are made there while tests run): the demo then."""
     cwd = Path.cwd()
     if is_own_checkout(cwd):
-        return demo_dir(), True
+        return DEMO_DIR, True
     for _rel, _st in TreeWalk(str(cwd.resolve()), recordings_only=True).files():  # any recording at all is enough
         return cwd, False
-    return demo_dir(), True
+    return DEMO_DIR, True
 
 
 def is_own_checkout(folder: Path) -> bool:
@@ -130,7 +126,6 @@ def make_console(**kwargs: Any) -> Any:
     return _Console(highlight=False, **kwargs)
 
 
-SORT_KEYS = ("path", "test", "kind", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "id")
 
 
 def sort_summaries(rows: list[Summary], key: str, reverse: bool = False) -> list[Summary]:

@@ -63,9 +63,14 @@ class ScanStats:
 class IndexView(Protocol):
     """What verify and explain read of an index: an Index, or a frozen IndexSnapshot of one."""
 
-    root: Path
-    summaries: dict[str, Summary]
-    use_cache: bool   # whether per-file results may be reused (and kept) by each file's stamp
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def summaries(self) -> dict[str, Summary]: ...
+
+    @property
+    def use_cache(self) -> bool: ...   # whether per-file results may be reused (and kept) by each file's stamp
 
     @property
     def sqlite_rows(self) -> list[SqliteRow]: ...

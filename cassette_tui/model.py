@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from .finish import most_telling, normalize_choice_finish
@@ -189,7 +190,11 @@ class Summary:
 # deep-copies and is ~20x slower).
 summary_row = operator.attrgetter(*(f.name for f in fields(Summary)))
 
+# The sort orders every face offers (ls --sort, the TUI's o); `status` is verify's, once known.
+SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind", "status", "id")
 _SORT_ATTRS = {"test": "test_id"}
+# The recordings bundled with the package, for a first look and the docs' examples.
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 
 def summary_sort_key(key: str) -> Any:

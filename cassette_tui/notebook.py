@@ -26,7 +26,7 @@ from . import html_view as hv
 from . import recording as _core
 from .conversation import Step
 from .index import Index, RefError
-from .model import Summary
+from .model import DEMO_DIR, Summary
 from .query import parse
 from .reports import diff_sections
 from .rows import TABLE_COLUMNS, row_cells
@@ -428,7 +428,7 @@ def open(path: str | os.PathLike[str] | None = None, query: str = "", *, cache: 
     if path is None:
         index = Index(Path.cwd(), recordings_only=True, use_cache=cache).scan()
         if not len(index):
-            index, note = Index(_demo_dir(), use_cache=cache).scan(), "the demo recordings bundled with cassette-tui"
+            index, note = Index(DEMO_DIR, use_cache=cache).scan(), "the demo recordings bundled with cassette-tui"
     else:
         p = Path(path)
         if p.is_file():
@@ -442,9 +442,5 @@ def open(path: str | os.PathLike[str] | None = None, query: str = "", *, cache: 
 
 def demo(query: str = "") -> Recordings:
     """The demo recordings bundled with cassette-tui (a three-turn tool-calling test among them)."""
-    out = Recordings(Index(_demo_dir()).scan(), note="the demo recordings bundled with cassette-tui")
+    out = Recordings(Index(DEMO_DIR).scan(), note="the demo recordings bundled with cassette-tui")
     return out.filter(query) if query else out
-
-
-def _demo_dir() -> Path:
-    return Path(__file__).resolve().parent / "demo"

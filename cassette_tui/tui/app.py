@@ -113,8 +113,8 @@ class CassetteApp(App[int]):
         self.shown: list[Summary] = []
         self.query_text = query
         self.active_query: Query = parse(query, root=str(self.root))   # (not `query`: that is DOMNode.query) the CLI checked it: `cassette-tui DIR QUERY` opens filtered
+        from ..model import SORT_KEYS
         from ..settings import load_settings
-        from .recording_list import SORT_KEYS
 
         self.settings, self._settings_warning = load_settings()
         if self.settings.sort not in SORT_KEYS:
@@ -411,15 +411,13 @@ class CassetteApp(App[int]):
         return read_tree_verdicts(out) or None
 
     def _verify_in_thread(self) -> dict[str, Verdict] | None:
-        from types import SimpleNamespace
-
         from ..verify import verify_index
 
         index = self.index
         if index is None:
             return None
         with self.index_lock:  # a snapshot: the watcher may commit changes meanwhile
-            snapshot = SimpleNamespace(root=index.root, summaries=dict(index.summaries), sqlite_rows=list(index.sqlite_rows))
+            snapshot = index.snapshot()
         return verify_index(snapshot).verdicts
 
     def on_verify_done(self, message: VerifyDone) -> None:

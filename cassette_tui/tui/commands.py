@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .recording_list import SORT_KEYS
+from ..model import SORT_KEYS
 
 if TYPE_CHECKING:
     from .app import CassetteApp

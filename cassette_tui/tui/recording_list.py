@@ -71,7 +71,6 @@ def column_widths(width: int) -> list[int]:
     return [w if LIST_COLUMNS[i].width else max(12, flex()) for i, w in enumerate(widths)]
 
 
-SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind", "status")
 
 
 def test_name(test_id: str | None) -> str:

@@ -8,7 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from .recording_list import SORT_KEYS
+from ..model import SORT_KEYS
 
 LABELS = {
     "path": "path (folder, then file name)",
@@ -22,6 +22,7 @@ LABELS = {
     "finish": "finish reason",
     "kind": "kind",
     "status": "verify status",
+    "id": "id (the hash in the file name)",
 }
 
 
