@@ -30,7 +30,7 @@ from .model import DEMO_DIR, Summary
 from .query import parse
 from .reports import diff_sections
 from .rows import TABLE_COLUMNS, row_cells
-from .timeline import Turn, recording_timeline, test_turns
+from .timeline import TURNS_LIMIT, Turn, recording_timeline, test_turns, turns_to_read
 from .view import (
     RAW_LIMIT,
     Line,
@@ -47,8 +47,6 @@ from .view import (
 __all__ = ["Diff", "Recording", "Recordings", "Timeline", "View", "demo", "diff", "open"]
 
 TEXT_LIMIT = 4_000     # characters of one message shown before "… N more characters"
-TURNS_LIMIT = 200      # recordings of one test read for its timeline (as in the TUI)
-TURNS_BYTES = 16 * 1024 * 1024   # and at most this much of them (as in the TUI)
 
 class View:
     """Sections of the view model, displayed as HTML and as a plain-text transcript.
@@ -280,14 +278,7 @@ class Recordings:
         return self._timeline(test_id, group) if group else None
 
     def _timeline(self, test_id: str, group: list[Summary]) -> Timeline:
-        summaries = [s for s in group if not s.problem][:TURNS_LIMIT]
-        # A byte budget too: one 50 MB sibling must not make every recording of its test slow to show.
-        budget, kept = TURNS_BYTES, []
-        for s in summaries:
-            if s.size <= budget:
-                budget -= s.size
-                kept.append(s)
-        summaries = kept
+        summaries, _too_large = turns_to_read(group)
         return Timeline(test_id, [self._load(s) for s in summaries], truncated=len(group) - len(summaries))
 
     # --- display ---

@@ -9,11 +9,38 @@ re-recorded variant (a parameter differs), and is named so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .conversation import Step
+from .model import Summary
 from .recording import Recording
+
+TURNS_LIMIT = 200                 # recordings of one test read for its timeline
+TURNS_BYTES = 16 * 1024 * 1024    # and at most this much of them: a 50 MB sibling is named, not read for every turn
+
+
+def turns_to_read(summaries: Iterable[Summary], keep: str | None = None) -> tuple[list[Summary], list[Summary]]:
+    """Which recordings of one test to read for its timeline, in order, and which are left out as
+    too large: readable ones, at most TURNS_LIMIT, within TURNS_BYTES. `keep` (a path) is always
+    in, at no cost: the caller has read it already."""
+    chosen: list[Summary] = []
+    too_large: list[Summary] = []
+    budget = TURNS_BYTES
+    for s in summaries:
+        if s.problem:
+            continue
+        if len(chosen) == TURNS_LIMIT:
+            break
+        if s.path == keep:
+            chosen.append(s)
+        elif s.size > budget:
+            too_large.append(s)
+        else:
+            budget -= s.size
+            chosen.append(s)
+    return chosen, too_large
 
 
 @dataclass(slots=True)

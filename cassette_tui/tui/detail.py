@@ -22,7 +22,7 @@ from ..index import Index
 from ..jsonio import dumps_pretty
 from ..model import Summary
 from ..recording import Recording, name_form
-from ..timeline import test_turns
+from ..timeline import test_turns, turns_to_read
 from ..view import Line, Section, Span, conversation_section, recording_sections, safe, stream_lines, turns_section
 from .lines_view import LinesView
 
@@ -35,8 +35,6 @@ LINE_CLIP = 4_000          # characters of one JSON line drawn; the rest is summ
 # collector's passes over them freeze the UI for a second at a time.
 JSON_LINES_LIMIT = 20_000
 STREAM_LIMIT = 20_000
-TURNS_LIMIT = 200          # recordings of one test loaded for its timeline
-TURNS_BYTES = 16 * 1024 * 1024  # and at most this much of them: a 50 MB sibling is named, not read for every row
 
 TABS = ("conversation", "stream", "timeline", "request", "response", "info")
 
@@ -121,20 +119,11 @@ def _timeline_lines(index: Index | None, rec: Recording, summary: Summary) -> li
     sections = [conversation_section(rec)]
     sections[0].title = "This recording"
     if index is not None and summary.test_id:
-        siblings = [s for s in index.summaries.values() if s.test_id == summary.test_id and not s.problem][:TURNS_LIMIT]
-        recs, too_large, budget = [], [], TURNS_BYTES
-        for s in siblings:
-            if s.path == summary.path:
-                recs.append(rec)
-            elif s.size > budget:
-                too_large.append(s.path)
-            else:
-                budget -= s.size
-                recs.append(index.load(s))
-        turns = turns_section(test_turns(recs), current=rec.id)
+        chosen, too_large = turns_to_read((s for s in index.summaries.values() if s.test_id == summary.test_id), keep=summary.path)
+        turns = turns_section(test_turns([rec if s.path == summary.path else index.load(s) for s in chosen]), current=rec.id)
         if too_large:
             turns.add((f"{len(too_large)} recording{'s' if len(too_large) != 1 else ''} of this test left out, too large to read for a timeline: ", "warn"),
-                      (safe(", ".join(too_large[:5])) + (" …" if len(too_large) > 5 else ""), "dim"))
+                      (safe(", ".join(s.path for s in too_large[:5])) + (" …" if len(too_large) > 5 else ""), "dim"))
         sections.append(turns)
     elif not summary.test_id:
         sections.append(Section("Turns", lines=[Line([Span("This recording has no test id, so it has no test timeline.", "dim")])], style="title"))
