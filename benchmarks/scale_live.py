@@ -1,8 +1,8 @@
 """Live reload under a burst of writes, in the real app (Textual's test driver), for bench_scale.py.
 
 While a thread writes N recordings into a new folder of the tree at a steady
-rate (a re-record in full swing), the pilot moves the list's cursor (`j`/`k`)
-every 50 ms and times each key to the frame that shows it. Every frame in which
+rate (a re-record in full swing), a key moves the list's cursor (`j`/`k`) every
+50 ms, and each is timed from when it was sent to the frame that shows it. Every frame in which
 the app's rows changed is noted (time, rows); afterwards each written file's
 latency is the first such frame that holds it minus the moment it was written.
 Nothing is computed on the UI thread while measuring beyond noting a reference.
@@ -15,9 +15,11 @@ import os
 import shutil
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from bench_tui import SIZE, wait_for  # beside this script
+from textual import events
 
 from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.recording_list import RecordingList
@@ -53,8 +55,16 @@ async def burst(root: Path, payloads: list[bytes], seconds: float) -> tuple[list
             await wait_for(pilot, lambda: lst.rows and app.watching, timeout=600)
             await pilot.pause(1.5)    # the watcher's first (reconciling) batch
             lst.focus()
-            marks: dict[str, float] = {}
-            app.watch(lst, "cursor", lambda _v: marks.setdefault("handled", time.perf_counter()), init=False)
+            await pilot.pause()
+            posted: deque[float] = deque()   # when each key not yet handled was sent
+            handled: list[float] = []        # keys handled, waiting for their frame
+            keys: list[float] = []
+
+            def on_cursor(_value: int) -> None:
+                if posted:
+                    handled.append(posted.popleft())
+
+            app.watch(lst, "cursor", on_cursor, init=False)
             display = app._display
             seen = [app.all_summaries]
             base = len(seen[0])
@@ -62,8 +72,8 @@ async def burst(root: Path, payloads: list[bytes], seconds: float) -> tuple[list
             def timed(*a, **k):
                 result = display(*a, **k)
                 now = time.perf_counter()
-                if "handled" in marks and "frame" not in marks:
-                    marks["frame"] = now
+                keys.extend(now - t for t in handled)
+                handled.clear()
                 if app.all_summaries is not seen[0]:
                     seen[0] = app.all_summaries
                     frames.append((now, seen[0]))
@@ -71,17 +81,21 @@ async def burst(root: Path, payloads: list[bytes], seconds: float) -> tuple[list
 
             app._display = timed
             thread = threading.Thread(target=_writer, args=(folder, payloads, seconds, written, root), daemon=True)
-            keys: list[float] = []
             thread.start()
             n = 0
-            while thread.is_alive() or len(keys) < 5:
-                marks.clear()
-                t = time.perf_counter()
-                await pilot.press("j" if n % 2 == 0 else "k")
+            # Keys as a terminal sends them: posted at a steady pace whatever the app is doing
+            # (the pilot's press() would wait for the app to be idle first).
+            while thread.is_alive():
+                key = "j" if n % 2 == 0 else "k"
                 n += 1
-                await wait_for(pilot, lambda: "frame" in marks, timeout=30)
-                keys.append(marks["frame"] - t)
-                await pilot.pause(KEY_EVERY)
+                event = events.Key(key, key)
+                event.set_sender(app)
+                posted.append(time.perf_counter())
+                app._driver.send_message(event)
+                await asyncio.sleep(KEY_EVERY)
+            deadline = time.perf_counter() + 30
+            while (posted or handled) and time.perf_counter() < deadline:
+                await asyncio.sleep(0.01)
             # Then until every file is a row (or 15 s after the last write).
             deadline = time.perf_counter() + 15
             while time.perf_counter() < deadline and len(seen[0]) < base + len(payloads):
