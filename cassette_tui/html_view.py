@@ -15,7 +15,7 @@ survive when the property and value are on its list, which has no `ch` unit and
 only `normal|break-word` for overflow-wrap: sizes here are in em, and table
 cells break with `word-break`. So the size comes down by inheritance instead:
 what lines or cells share is said once on what holds them (a 50-row index was
-84-92 KB, 63-75% of it one cell's style repeated; now 20-28 KB).
+84-92 KB, 63-75% of it one cell's style repeated; now 24-33 KB).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows:
     used = _used_columns(columns, shown)
     wrap = WRAP_COLUMNS if wrap is None else wrap
     # One character more than the widest value: a glyph is a little over 0.6 em.
-    least = {i: wrap[columns[i]] if columns[i] in wrap else 1 + max(len(columns[i]), *(len(safe(r[i].text)) for r in shown)) for i in used}
+    least = {i: wrap[columns[i]] if columns[i] in wrap else 1 + max([len(columns[i]), *(len(safe(r[i].text)) for r in shown)]) for i in used}
     head = "".join(f'<th style="min-width:{em(least[i])};text-align:left">{esc(columns[i])}</th>' for i in used)
     left = [columns[i] in wrap for i in range(len(columns))]
     body = "".join("<tr>" + "".join(_cell_html(row[i], left[i]) for i in used) + "</tr>" for row in shown)

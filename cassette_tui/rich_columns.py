@@ -5,9 +5,10 @@ rows took about 0.7 s. Here the widths come from one `cell_len` per cell, long
 cells fold onto more lines as the Table did, and the whole listing is one Text.
 Cells are plain strings made safe by the caller (never markup).
 
-`plain_lines` is the same listing without Rich, for a pipe with no colour: at
-100,000 rows Rich's Text (a span per cell, then wrapping and rendering every
-line) took 9-26 s and 700-900 MB, against about 1 s for the lines themselves.
+`plain_lines` is the same listing without Rich, for a pipe with no colour: on
+100,000 files in one folder, `ls` into a pipe took 23 s and 820 MB through Rich's
+Text (a span per cell, then wrapping and rendering every line), 4.3 s and 185 MB
+with these lines (most of it now opening the index).
 """
 
 from __future__ import annotations

@@ -81,6 +81,11 @@ def test_folded_sections_are_closed_details_and_others_open() -> None:
     assert closed.startswith("<details ") and " open" not in closed.split(">")[0]
 
 
+def test_a_table_without_rows_is_drawn() -> None:
+    out = hv.table_html(["id", "test"], [])
+    assert "<th" in out and "<td" not in out and "<script" not in out
+
+
 def test_table_script_only_adds_its_own_controls_and_carries_no_recorded_text() -> None:
     rows = [[Span(t, "id")] for t in HOSTILE]
     with_script = hv.table_html(["id"], rows)
