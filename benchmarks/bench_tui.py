@@ -37,11 +37,11 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
     await wait_until(pilot, condition, timeout, step=0.001)
 
 
-async def first_paint(root: Path) -> float:
+async def first_paint(root: Path, timeout: float = 30.0) -> float:
     t0 = time.perf_counter()
     app = CassetteApp(root, watch=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(RecordingList).rows)
+        await wait_for(pilot, lambda: app.query_one(RecordingList).rows, timeout)
         await pilot.pause()  # one refresh: the rows are on screen
         return time.perf_counter() - t0
 

@@ -175,7 +175,7 @@ def query_error_text(text: str, exc: Any) -> str:
 def print_table(rows: list[Summary], idx: Index, total: int) -> None:
     from rich.text import Text
 
-    from .rich_columns import Column, columns_text
+    from .rich_columns import Column, columns_text, plain_lines
     from .rows import row_cells
 
     columns = (
@@ -189,12 +189,29 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
     console = make_console(soft_wrap=not tty)
     # On a terminal the long columns fold to its width, under a header; into a pipe every row is
     # one line and stdout holds rows only (the count goes to stderr, for the person watching).
-    console.print(columns_text(columns, cells, width=console.width if tty else None, rule=tty, header=tty))
+    if not tty and console.color_system is None:
+        write_lines(plain_lines(columns, cells))   # Rich adds nothing here, at 10x the time
+    else:
+        console.print(columns_text(columns, cells, width=console.width if tty else None, rule=tty, header=tty))
     footer = f"{len(rows)} of {total} recordings in {idx.root}"
     if tty:
         console.print(Text(footer, "dim"))
     elif sys.stderr.isatty():
         print(footer, file=sys.stderr)
+
+
+def write_lines(lines: Any, batch: int = 4096) -> None:
+    """Lines to stdout, a few thousand at a time (one write per line costs more than making it)."""
+    out = sys.stdout
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == batch:
+            out.write("\n".join(chunk) + "\n")
+            chunk.clear()
+    if chunk:
+        out.write("\n".join(chunk) + "\n")
+    out.flush()
 
 
 # --- show -------------------------------------------------------------------------------

@@ -15,7 +15,10 @@ would, for a file whose stat data is dirty, pass it through the clean filter
 those cannot be switched off wholesale (`-c filter.<x>.clean=` needs every
 name). Instead the old side is listed with `git ls-tree` (blob ids, sizes),
 the current one with `git ls-files` (names only), and each working-tree file
-is hashed here as git would hash it unfiltered. Every call also turns off
+is hashed here as git would hash it unfiltered, but for a file the git index
+holds as it was at `rev` and whose stat data (size, mtime, ctime, inode) is still
+what the index recorded: that one is unchanged, unread (on 10,000 files, reading
+and hashing every one was most of the command). Every call also turns off
 fsmonitor, hooks, external diff, lazy fetching and pagers, and runs with a
 cleaned environment (`_git_env`). Only reading commands run (`rev-parse`,
 `ls-tree`, `ls-files`, `cat-file`), optional locks off: nothing is written
@@ -275,9 +278,12 @@ def git_changes(rev: str, directory: str | os.PathLike[str] = ".", *, include_no
     old_side = _tree_blobs(rev, scope, top)
     new_side = _worktree_paths(scope, top)
     algorithm = _object_format(top)
+    clean = _index_clean(scope, top, old_side)
     entries: list[tuple[str, str]] = [("D", p) for p in old_side if p not in new_side]
     current: dict[str, bytes | None] = {}
     for path in new_side:
+        if path in clean and _stat_matches(top, path, clean[path]):
+            continue                  # the same file the git index holds, as at REV: not read
         now = _worktree_blob(top, path, algorithm, keep=path.endswith(".json"))
         if now is None:               # gone since listing, a FIFO, beyond a symbolic link
             if path in old_side:
@@ -340,6 +346,67 @@ def _worktree_paths(scope: str, top: Path) -> set[str]:
     """Files under `scope` git would compare: tracked (in the index) or untracked and not ignored."""
     raw = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", scope], top)
     return {p for p in raw.split("\0") if _safe_rel(p)}
+
+
+_U32 = 0xFFFFFFFF
+
+
+def _index_clean(scope: str, top: Path, old_side: dict[str, str]) -> dict[str, tuple[int, int, int, int]]:
+    """path -> (mtime ns, ctime ns, inode, size) as the git index recorded them, for the files
+    under `scope` whose index entry is the blob they had at REV: when the file's own stat
+    still says the same, it is unchanged since REV, and reading it would only say so (what
+    `git status` trusts too). A file written in the index's last instant ("racily clean":
+    its mtime not before the index file's) is left out, as git leaves it out, and so is a
+    path git had to quote (read and hashed as before)."""
+    try:
+        index_file = _git(["rev-parse", "--git-path", "index"], top).strip()
+        index_mtime = os.stat(os.path.join(top, index_file)).st_mtime_ns
+        raw = _git(["ls-files", "-s", "--debug", "--", scope], top)
+    except (GitError, OSError):
+        return {}
+    out: dict[str, tuple[int, int, int, int]] = {}
+    path: str | None = None
+    stamps: dict[str, str] = {}
+    for line in raw.split("\n"):
+        if not line.startswith(" "):
+            meta, _, name = line.partition("\t")
+            fields = meta.split()
+            ok = len(fields) == 3 and fields[0] in ("100644", "100755") and fields[2] == "0" and not name.startswith('"')
+            path = name if ok and old_side.get(name) == fields[1] else None
+            stamps = {}
+            continue
+        if path is None:
+            continue
+        for item in line.strip().split("\t"):
+            key, _, value = item.partition(": ")
+            stamps[key] = value
+        if "size" in stamps:
+            try:
+                mtime = _ns(stamps["mtime"])
+                entry = (mtime, _ns(stamps["ctime"]), int(stamps["ino"]), int(stamps["size"]))
+            except (KeyError, ValueError):
+                path = None
+                continue
+            if mtime < index_mtime:
+                out[path] = entry
+            path = None
+    return out
+
+
+def _ns(value: str) -> int:
+    seconds, _, nanos = value.partition(":")
+    return int(seconds) * 1_000_000_000 + int(nanos)
+
+
+def _stat_matches(top: Path, path: str, entry: tuple[int, int, int, int]) -> bool:
+    """Whether the working-tree file still has the stat data the index recorded (git keeps 32 bits of each)."""
+    try:
+        st = os.lstat(os.path.join(top, path))
+    except OSError:
+        return False
+    mtime, ctime, ino, size = entry
+    return (stat.S_ISREG(st.st_mode) and st.st_mtime_ns == mtime and st.st_ctime_ns == ctime
+            and st.st_ino & _U32 == ino & _U32 and st.st_size & _U32 == size & _U32)
 
 
 def _object_format(top: Path) -> str:

@@ -1,12 +1,21 @@
 """Draw the view model as self-contained HTML and as plain text, for notebooks.
 
 Pure functions: Sections of Lines of Spans (cassette_tui.view) in, strings out.
-The HTML works untrusted: inline `style=` attributes only (no <style> block, no
-CSS variables), folding with <details>/<summary>, text colour inherited so it
-reads on light and dark themes; the only script (optional, on tables) creates
-its own controls, so nothing dead shows when scripts are blocked. Every string
-from a recording is escaped here, after `view.safe()` made control characters
-visible; the plain text never carries a terminal escape.
+The HTML works untrusted: inline `style=` attributes only, folding with
+<details>/<summary>, text colour inherited so it reads on light and dark themes;
+the only script (optional, on tables) creates its own controls, so nothing dead
+shows when scripts are blocked. Every string from a recording is escaped here,
+after `view.safe()` made control characters visible; the plain text never
+carries a terminal escape.
+
+Why no <style> block and shared classes: JupyterLab sanitizes an untrusted
+output with sanitize-html, whose allowed tags leave out <style> (dropped with
+its content); `class=` survives but then names nothing. Inline declarations
+survive when the property and value are on its list, which has no `ch` unit and
+only `normal|break-word` for overflow-wrap: sizes here are in em, and table
+cells break with `word-break`. So the size comes down by inheritance instead:
+what lines or cells share is said once on what holds them (a 50-row index was
+84-92 KB, 63-75% of it one cell's style repeated; now 24-33 KB).
 """
 
 from __future__ import annotations
@@ -52,8 +61,9 @@ STYLES: dict[str, str] = {
 
 FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;font-size:12.5px;line-height:1.45"
 BOX = f"{FONT};color:inherit;background:transparent;text-align:left;max-width:100%"
-LINE = "white-space:pre-wrap;overflow-wrap:anywhere;min-height:1.45em;margin:0"
+LINES = "white-space:pre-wrap;overflow-wrap:break-word"   # said once on what holds the lines; inherited
 RULE = "1px solid rgba(128,128,128,0.45)"
+CH = 0.6   # em per character of the monospace font (the sanitizer keeps em, not ch)
 
 MAX_LINES = 400   # lines of one section drawn before "… N more lines"
 MAX_ROWS = 50     # table rows drawn before "… N more rows"
@@ -70,15 +80,23 @@ def css(style: str) -> str:
     return STYLES.get(style, STYLES[""])
 
 
+def em(chars: float) -> str:
+    return f"{chars * CH:.4g}em"
+
+
 def span_html(span: Span) -> str:
     if not span.text:
         return ""
-    return f'<span style="{css(span.style)}">{esc(span.text)}</span>'
+    style = css(span.style)
+    if style == STYLES[""]:   # the colour it would set is the one it inherits
+        return esc(span.text)
+    return f'<span style="{style}">{esc(span.text)}</span>'
 
 
 def line_html(line: Line) -> str:
-    pad = f";padding-left:{line.indent}ch" if line.indent else ""
-    return f'<div style="{LINE}{pad}">{"".join(span_html(s) for s in line.spans)}</div>'
+    """One line, inside a box that says `LINES` (an empty line keeps its height with a <br>)."""
+    body = "".join(span_html(s) for s in line.spans) or "<br>"
+    return f'<div style="padding-left:{em(line.indent)}">{body}</div>' if line.indent else f"<div>{body}</div>"
 
 
 def _more(n: int, what: str, hint: str) -> str:
@@ -95,15 +113,16 @@ def section_html(section: Section, max_lines: int | None = MAX_LINES, hint: str 
     if section.note:
         title += f' <span style="{css("dim")}">{esc(section.note)}</span>'
     opened = "" if section.folded else " open"
-    return (f'<details{opened} style="margin:0 0 0.6em 0">'
-            f'<summary style="cursor:pointer;{LINE}">{title}</summary>'
+    return (f'<details{opened} style="margin:0 0 0.6em 0;{LINES}">'
+            f'<summary style="cursor:pointer">{title}</summary>'
             f'<div style="padding-left:1.4em">{body}</div></details>')
 
 
 def sections_html(sections: Iterable[Section], max_lines: int | None = MAX_LINES, hint: str = "", footer: Sequence[Line] = ()) -> str:
     """Sections in one self-contained box; `footer` lines (e.g. how to see more) close it."""
     parts = [section_html(s, max_lines, hint) for s in sections]
-    parts.extend(line_html(line) for line in footer)
+    if footer:
+        parts.append(f'<div style="{LINES}">{"".join(line_html(line) for line in footer)}</div>')
     return f'<div style="{BOX}">{"".join(parts)}</div>'
 
 
@@ -111,8 +130,13 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows:
                before: Sequence[Section] = (), script: bool = True, wrap: dict[str, int] | None = None) -> str:
     """A table of styled cells, capped at `max_rows`, after optional sections.
 
-    Cells stay on one line except in the `wrap` columns ({name: least width in ch}),
-    which share what width is left.
+    Cells hold their text and at most their colour: the rest is said once. The
+    table breaks long values anywhere (`word-break`, inherited); each column's
+    header sets its least width, so a `wrap` column ({name: least width in
+    characters}) folds its long values and the others keep their widest value on
+    one line. Under JupyterLab, whose stylesheet styles every `td`, the cells take
+    its table look (padding, stripes, short values aligned right: a pandas
+    DataFrame's); the wrap columns read from the left.
 
     With `script`, a small script adds a filter box and sortable headers; it
     only creates its own controls, so a page that blocks scripts shows the
@@ -120,20 +144,31 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Span]], max_rows:
     """
     shown = rows if max_rows is None else rows[:max_rows]
     used = _used_columns(columns, shown)
-    base = "padding:1px 8px 1px 0;text-align:left;vertical-align:top;margin:0"
     wrap = WRAP_COLUMNS if wrap is None else wrap
-    cell = [f"{base};white-space:normal;overflow-wrap:anywhere;min-width:{wrap[c]}ch" if c in wrap else f"{base};white-space:nowrap" for c in columns]
-    head = "".join(f'<th style="{cell[i]};font-weight:bold;border-bottom:{RULE}">{esc(columns[i])}</th>' for i in used)
-    body = "".join("<tr>" + "".join(f'<td style="{cell[i]}">{span_html(row[i])}</td>' for i in used) + "</tr>" for row in shown)
+    # One character more than the widest value: a glyph is a little over 0.6 em.
+    least = {i: wrap[columns[i]] if columns[i] in wrap else 1 + max([len(columns[i]), *(len(safe(r[i].text)) for r in shown)]) for i in used}
+    head = "".join(f'<th style="min-width:{em(least[i])};text-align:left">{esc(columns[i])}</th>' for i in used)
+    left = [columns[i] in wrap for i in range(len(columns))]
+    body = "".join("<tr>" + "".join(_cell_html(row[i], left[i]) for i in used) + "</tr>" for row in shown)
     table_id = "ct-" + uuid.uuid4().hex[:12]
     parts = [section_html(s) for s in before]
-    parts.append(f'<table id="{table_id}" style="{FONT};border-collapse:collapse;color:inherit;background:transparent;margin:0">'
-                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    parts.append(f'<table id="{table_id}" cellpadding="2" style="{FONT};border-collapse:collapse;table-layout:auto;word-break:break-all;color:inherit;background:transparent;margin:0">'
+                 f'<thead style="border-bottom:{RULE}"><tr>{head}</tr></thead><tbody style="vertical-align:top">{body}</tbody></table>')
     if max_rows is not None and len(rows) > max_rows:
-        parts.append(line_html(Line([Span(_more(len(rows) - max_rows, "rows", hint), "dim")])))
+        parts.append(f'<div style="{LINES}">{line_html(Line([Span(_more(len(rows) - max_rows, "rows", hint), "dim")]))}</div>')
     if script and shown:
         parts.append(_TABLE_SCRIPT.replace("TABLE_ID", table_id))
     return f'<div style="{BOX}">{"".join(parts)}</div>'
+
+
+def _cell_html(span: Span, left: bool) -> str:
+    """A cell whose own element carries the span's colour (no <span> inside it); a wrap
+    column's cells say they read from the left (JupyterLab right-aligns every cell)."""
+    style = css(span.style) if span.text else STYLES[""]
+    style = "" if style == STYLES[""] else style
+    if left:
+        style = f"text-align:left;{style}" if style else "text-align:left"
+    return f'<td style="{style}">{esc(span.text)}</td>' if style else f"<td>{esc(span.text)}</td>"
 
 
 def _used_columns(columns: Sequence[str], rows: Sequence[Sequence[Span]]) -> list[int]:

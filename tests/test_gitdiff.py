@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,39 @@ def test_pairing_prefers_the_closest_request() -> None:
     pairs, left_added, left_removed = pair_rerecorded(removed, added)
     assert [(o[0], n[0]) for o, n in pairs] == [("old1", "new1"), ("old2", "new2")]   # in the order of the added files' paths
     assert [a[0] for a in left_added] == ["lonely"] and left_removed == []
+
+
+def test_files_the_git_index_holds_unchanged_are_not_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The working tree is hashed only where the index's stat data no longer fits (git status's
+    own rule); a spy on the reader records which files were read."""
+    from cassette_tui import gitdiff
+
+    read: list[str] = []
+    real = gitdiff._worktree_blob
+    monkeypatch.setattr(gitdiff, "_worktree_blob", lambda top, path, *a, **k: read.append(path) or real(top, path, *a, **k))
+    time.sleep(0.01)   # the index written after the files: none of them is racily clean
+    git(repo, "update-index", "--really-refresh")
+    assert not git_changes("HEAD", repo).changes and read == []
+
+    edited = f"{RESP}/{AADC}.json"
+    data = json.loads((repo / edited).read_text())
+    data["response"]["body"][0]["__data__"]["id"] = "chatcmpl-other"
+    (repo / edited).write_text(json.dumps(data, indent=2))
+    added = rerecord_tool_description(repo, TURN2)
+    report = git_changes("HEAD", repo)
+    assert sorted(read) == sorted([edited, added, f"{RESP}/{TURN2}.json"])   # the removed one: looked for, gone
+    assert {c.status for c in report.changes} == {"changed", "re-recorded"}
+
+
+def test_a_file_rewritten_with_its_size_and_mtime_put_back_is_still_changed(repo: Path) -> None:
+    path = repo / RESP / f"{AADC}.json"
+    time.sleep(0.01)
+    git(repo, "update-index", "--really-refresh")
+    before = path.stat()
+    raw = path.read_bytes()
+    swapped = raw.replace(b'"gpt-4o"', b'"gpt-4x"', 1)
+    assert swapped != raw and len(swapped) == len(raw)
+    path.write_bytes(swapped)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))   # only its ctime says it was written
+    (change,) = git_changes("HEAD", repo).changes
+    assert change.status == "changed" and change.diff is not None and not change.diff.same

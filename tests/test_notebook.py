@@ -81,6 +81,11 @@ def test_folded_sections_are_closed_details_and_others_open() -> None:
     assert closed.startswith("<details ") and " open" not in closed.split(">")[0]
 
 
+def test_a_table_without_rows_is_drawn() -> None:
+    out = hv.table_html(["id", "test"], [])
+    assert "<th" in out and "<td" not in out and "<script" not in out
+
+
 def test_table_script_only_adds_its_own_controls_and_carries_no_recorded_text() -> None:
     rows = [[Span(t, "id")] for t in HOSTILE]
     with_script = hv.table_html(["id"], rows)
@@ -243,6 +248,24 @@ def test_index_display_is_capped_with_a_way_to_see_more(tmp_path: Path) -> None:
         assert "… 10 more rows: idx.show(rows=N)" in out
     assert "more rows" not in idx.show(rows=None)._repr_mimebundle_()["text/plain"]
     assert idx.filter("id:00000000000").__len__() == 16
+
+
+CORPUS_2026_05 = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "2026-05"
+
+
+@pytest.mark.skipif(not CORPUS_2026_05.is_dir(), reason="needs ../shared/corpus")
+def test_the_index_of_a_real_tree_is_small_and_keeps_to_what_untrusted_output_allows(cache_dir: Path) -> None:
+    """50 rows under 40 KB (it was 92 KB when every cell repeated its layout), and only what
+    JupyterLab's sanitizer keeps for an untrusted output: no <style>, no `ch` unit, no
+    `overflow-wrap:anywhere` (its list has neither), so nothing of the layout is lost there."""
+    import re
+
+    out = ct.open(CORPUS_2026_05)._repr_mimebundle_()["text/html"]
+    assert out.count("<tr>") == 1 + 50 and len(out.encode()) <= 40_000   # the header and 50 rows
+    assert "<style" not in out and "class=" not in out
+    assert not re.search(r"\d(?:\.\d+)?ch\b", out) and "anywhere" not in out
+    cells = re.findall(r"<td[^>]*>", out)
+    assert cells and not any("padding" in c or "white-space" in c or "display" in c for c in cells)
 
 
 def test_open_a_file_gives_a_recording_and_a_missing_path_raises(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
-from cassette_tui.rich_columns import MIN_FLEX, Column, column_widths, columns_text
+from cassette_tui.rich_columns import MIN_FLEX, Column, column_widths, columns_text, plain_lines
 
 COLS = (Column("id"), Column("test", flex=3), Column("model", flex=1), Column("size", right=True))
 ROWS = [
@@ -52,3 +52,19 @@ def test_cells_are_text_not_markup() -> None:
     assert "[bold]x[/bold]" in text.plain and "[red]t[/red]" in text.plain
     start = text.plain.index("[bold]x[/bold]")
     assert not [span for span in text.spans if span.start <= start < span.end]   # no style came of it
+
+
+def test_plain_lines_are_what_rich_prints_into_a_pipe() -> None:
+    """`ls` into a pipe skips Rich (10x faster at 100k rows): the bytes must not change."""
+    import io
+
+    from rich.console import Console
+
+    rows = [*ROWS,
+            ("cccc", "wide 測試 text", "", ""),                       # wide characters, empty trailing cells
+            ("dd", "bell\x07 and cr\r kept out", "m\x08", "7B"),     # controls Rich drops from appended text
+            ("", "", "", ""),
+            ("e\u0301", "combining", "x" * 30, "100.0M")]
+    buf = io.StringIO()
+    Console(file=buf, soft_wrap=True, color_system=None, highlight=False).print(columns_text(COLS, rows, header=False))
+    assert "\n".join(plain_lines(COLS, rows)) + "\n" == buf.getvalue()

@@ -37,6 +37,7 @@ DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the 
 QUERY_ERROR_DELAY = 0.5  # seconds of no typing before a malformed query is called out ("model:" is unfinished, not wrong)
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
 NARROW_WIDTH = 110  # columns below which the list takes more of the screen than the detail
+RELOAD_QUIET = 0.5          # seconds of quiet after live changes before they are announced and cached
 VERIFY_AFTER_FIRST_PAINT = 0.3  # seconds after the list first shows before the verify pass starts
 
 
@@ -131,6 +132,8 @@ class CassetteApp(App[int]):
         self._hash_table: HashTable | None = None
         self.verify_counts: dict[str, int] = {}
         self._verify_timer: Timer | None = None
+        self._reload_timer: Timer | None = None
+        self._reload_counts: dict[str, int] = {}
         self._pending_detail: Summary | None = None
         self._detail_timer: Timer | None = None
         self._query_error_timer: Timer | None = None
@@ -324,12 +327,13 @@ class CassetteApp(App[int]):
         return self._commit(index, index.reconcile())
 
     def _commit(self, index: Index, changes: list[Change]) -> tuple[list[Change], list[Summary]]:
+        # The cache is saved once the changes pause (`_reload_quiet`), not per batch: writing
+        # every summary holds the GIL, and a burst brings a batch every quarter second.
         if not changes:
             return [], []
         with self.index_lock:
             index.apply(changes)
             summaries = list(index.summaries.values())
-        index.save_cache()
         return changes, summaries
 
     def on_index_changed(self, message: IndexChanged) -> None:
@@ -355,11 +359,21 @@ class CassetteApp(App[int]):
         if self._verify_timer is not None:
             self._verify_timer.stop()
         self._verify_timer = self.set_timer(VERIFY_AFTER_CHANGES, self._start_verify)
-        added = sum(1 for c in message.changes if c.action == "added")
-        changed = sum(1 for c in message.changes if c.action == "changed")
-        removed = sum(1 for c in message.changes if c.action == "removed")
-        words = [f"{n} {w}" for n, w in ((added, "added"), (changed, "changed"), (removed, "removed")) if n]
-        self.notify("Recordings " + ", ".join(words), timeout=3)
+        for c in message.changes:
+            self._reload_counts[c.action] = self._reload_counts.get(c.action, 0) + 1
+        # One toast when the changes pause: a toast per batch re-laid the screen out several
+        # times a second during a burst, and keys waited behind it.
+        if self._reload_timer is not None:
+            self._reload_timer.stop()
+        self._reload_timer = self.set_timer(RELOAD_QUIET, self._reload_quiet)
+
+    def _reload_quiet(self) -> None:
+        self._reload_timer = None
+        counts, self._reload_counts = self._reload_counts, {}
+        words = [f"{counts[w]} {w}" for w in ("added", "changed", "removed") if counts.get(w)]
+        if words:
+            self.notify("Recordings " + ", ".join(words), timeout=3)
+        self.save_cache_later()
 
     # --- verify statuses ---------------------------------------------------------------
 
@@ -369,7 +383,8 @@ class CassetteApp(App[int]):
 
     def pending_work(self) -> bool:
         """Work scheduled on a timer that no worker shows yet (for tests and scripts that wait)."""
-        return self._verify_timer is not None or self._detail_timer is not None or self._query_error_timer is not None
+        return (self._verify_timer is not None or self._detail_timer is not None or self._query_error_timer is not None
+                or self._reload_timer is not None)
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def verify_statuses(self) -> None:

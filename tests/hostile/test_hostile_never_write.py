@@ -135,11 +135,12 @@ async def tui_session(root: Path, cache_dir: Path) -> None:
         await settle(app, pilot)
         await until(lambda: app.watching)
         # Live reload while the app runs: a file appears and goes (written by the test, not the tool),
-        # and the cache is deleted under the app: the next update writes it again.
+        # and the cache is deleted under the app: the next update writes it again once the changes pause.
         shutil.rmtree(cache_dir, ignore_errors=True)
         extra = root / "hostile" / "recordings" / ("e" * 64 + ".json")
         extra.write_bytes(dump(chat(model="extra")))
         await until(lambda: any(s.path.endswith("e" * 64 + ".json") for s in app.all_summaries))
+        await _settle(pilot)   # the save waits on a timer for the changes to pause
         assert summary_cache.cache_file(root.resolve()).is_file()
         lst.cursor = lst.index_of(extra.relative_to(root).as_posix())
         await settle(app, pilot)
