@@ -190,6 +190,9 @@ class Summary:
 # deep-copies and is ~20x slower).
 summary_row = operator.attrgetter(*(f.name for f in fields(Summary)))
 
+# What verify says of a file (verify.py); `is:` filters by them.
+VERIFY_STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing", "orphan")
+
 # The sort orders every face offers (ls --sort, the TUI's o); `status` is verify's, once known.
 SORT_KEYS = ("path", "test", "endpoint", "model", "provider", "chunks", "size", "mtime", "finish", "kind", "status", "id")
 _SORT_ATTRS = {"test": "test_id"}

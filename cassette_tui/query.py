@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from . import finish as _finish
-from .model import KINDS, Summary
+from .model import KINDS, VERIFY_STATUSES, Summary
 
 __all__ = ["FIELDS", "HAS_VALUES", "Query", "QueryError", "filter_summaries", "parse"]
 
@@ -81,7 +81,7 @@ _HAS_ALIASES = {
 ANOMALY_CODES = ("bad_chunk", "bad_response", "bad_tool_args", "chunk_after_finish", "empty_stream", "error_midstream",
                  "finish_length", "no_answer", "no_finish", "schema_mismatch", "unknown_shape", "unknown_tool")
 # is: values: verify's statuses and the two of the index.
-IS_VALUES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing", "problem", "invalid", "none")
+IS_VALUES = (*VERIFY_STATUSES, "problem", "invalid", "none")
 FINISH_WORDS = (*_finish.NORMALIZED, *_finish._WORDS, "none")   # noqa: SLF001 - the provider words finish.py knows
 
 _BOOLS = {

@@ -41,6 +41,7 @@ from .envelope import model_digest, name_hash, request_kind, versions_named
 from .fingerprint import Fingerprint, fingerprint_object, without_test_id
 from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, request_hashes
 from .jsonio import gc_paused
+from .model import VERIFY_STATUSES
 from .recording import Recording
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from .orphans import Collected
 
 DUPLICATES_SHOWN = 20     # other files named per file (--json: `duplicates`, with `duplicate_count`)
-STATUSES = ("ok", "stale", "mismatch", "unverifiable", "unreadable", "not-a-recording", "missing", "orphan")
+STATUSES = VERIFY_STATUSES
 FAILING = frozenset({"stale", "mismatch", "unreadable", "orphan"})   # make `verify` exit 1
 
 _NOT_A_RECORDING = "not a recording"

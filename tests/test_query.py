@@ -487,3 +487,11 @@ def test_path_as_shown_from_above_the_tree() -> None:
     assert q("path:tests/integration/batches/recordings/zzz.json") == set()
     assert q("path:other/recordings") == {"p2"}
     assert q("path:tests/integration/other/recordings") == set()
+
+
+def test_every_verify_status_is_a_value_of_is() -> None:
+    """`is:` takes each status verify gives (orphan came with the orphan check): never a did-you-mean."""
+    from cassette_tui.verify import STATUSES
+
+    for status in STATUSES:
+        parse(f"is:{status}")
