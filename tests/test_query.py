@@ -455,7 +455,7 @@ def test_every_anomaly_code_in_the_source_is_a_known_has_value() -> None:
     import re
     from pathlib import Path
 
-    from cassette_tui.query import ANOMALY_CODES
+    from cassette_tui.query_terms import ANOMALY_CODES
 
     source = "\n".join(p.read_text() for p in (Path(__file__).parents[1] / "cassette_tui").rglob("*.py"))
     assert set(re.findall(r'Anomaly\("([a-z_]+)"', source)) == set(ANOMALY_CODES)

@@ -24,7 +24,7 @@ def test_a_glob_with_many_stars_on_a_long_value_is_fast() -> None:
 
 
 def test_globs_match_as_fnmatch_does() -> None:
-    from cassette_tui.query import _Glob
+    from cassette_tui.query_terms import _Glob
 
     rng = random.Random(11)
 
