@@ -6,7 +6,7 @@ unstaged and untracked changes alike), reads the old versions with one
 `git cat-file --batch`, and pairs a removed file with an added one of the same
 test id and endpoint as "re-recorded" (a request that changed gets a new
 hash, hence a new file name). Each entry carries its semantic diff
-(diff.diff_recordings: requests and reassembled responses, noise ignored).
+(compare.diff_recordings: requests and reassembled responses, noise ignored).
 
 The repository is a stranger's: its configuration must never make us run a
 command. So git never reads the working tree's content here: `git diff REV`
@@ -24,25 +24,23 @@ cleaned environment (`_git_env`). Only reading commands run (`rev-parse`,
 `ls-tree`, `ls-files`, `cat-file`), optional locks off: nothing is written
 into the repository.
 
-Pure: no Textual, no Rich.
+Pure: no Textual, no Rich; markdown_view draws a report for a pull request,
+reports.git_report_sections for the other faces. About 490 lines: the git
+plumbing and the rules that keep it from running anything stay in one place.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import os
-import posixpath
-import re
 import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compare import RecordingDiff, describe_value, diff_recordings, string_window
+from .compare import RecordingDiff, diff_recordings
 from .recording import MAX_FILE_BYTES, Recording
-from .view import one_line, short_test
 
 GIT_TIMEOUT = 60
 
@@ -184,69 +182,6 @@ class GitReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"rev": self.rev, "top": str(self.top), "scope": self.scope, "counts": self.counts(), "other_files": self.other_files}
-
-    def markdown(self, values: bool = True) -> str:
-        """A summary for a pull request: a table, then what changed in each request.
-
-        Every value from the repository (names, test ids, JSON paths and values) is an
-        inline code span (`_md_code`): inside one GitHub renders no link, image,
-        @mention, #reference, emoji, emphasis or HTML.
-        """
-        lines = [f"**{self.headline(_md_word)}**", ""]
-        if not self.changes:
-            return "\n".join(lines)
-        lines += ["| change | recording | test | what changed |", "|---|---|---|---|"]
-        for c in self.changes:
-            name = posixpath.basename(c.path)
-            shown = name if len(name) <= 24 else name[:16] + "…" + name[-8:]
-            if c.old_path and c.old_path != c.path:
-                old = posixpath.basename(c.old_path)
-                shown = f"{old[:12]}… → {shown}"
-            lines.append(f"| {c.status} | {_md_code(shown, table=True)} | {_md_code(short_test(c.test_id), table=True)} | {_md_code(c.summary, table=True)} |")
-        if values:
-            detailed = [c for c in self.changes if c.diff and c.diff.request]
-            for c in detailed:
-                lines += ["", f"<details><summary>{c.status} <code>{_html(posixpath.basename(c.path))}</code>: request changes</summary>", ""]
-                for ch in c.diff.request[:20]:  # type: ignore[union-attr]
-                    a, b = string_window(ch.a, ch.b, 60) if isinstance(ch.a, str) and isinstance(ch.b, str) else (ch.a, ch.b)
-                    lines.append(f"- {_md_code(ch.path)}: {_md_code(describe_value(a, 90))} → {_md_code(describe_value(b, 90))}")
-                lines += ["", "</details>"]
-        if self.other_files:
-            lines += ["", "Other changed files: " + ", ".join(_md_code(p) for p in self.other_files)]
-        return "\n".join(lines)
-
-
-_BACKTICKS = re.compile("`+")
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9./^~-]+")   # nothing GitHub would make a link, mention or emphasis of
-
-
-def _md_code(text: Any, *, table: bool = False) -> str:
-    """Text as an inline code span, whatever it holds.
-
-    Controls and line breaks shown escaped (a newline would end the table row, a blank
-    line the <details> block); the fence is one backtick longer than the longest run
-    inside, so no backtick breaks out; `|` escaped in a table cell (GFM splits cells
-    before it sees code spans).
-    """
-    s = one_line(text, None)
-    if not s:
-        return ""
-    if table:
-        s = s.replace("|", "\\|")
-    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(s)), default=0) + 1)
-    pad = " " if s[0] in "` " or s[-1] in "` " else ""   # CommonMark strips one space each side
-    return f"{fence}{pad}{s}{pad}{fence}"
-
-
-def _md_word(text: Any) -> str:
-    """A folder or revision in the headline: as is when plainly harmless, else a code span."""
-    s = str(text)
-    return s if _PLAIN_WORD.fullmatch(s) and "~~" not in s else _md_code(s)
-
-
-def _html(text: Any) -> str:
-    """Text inside an HTML block (<summary>): entities, on one line; in <code>, GitHub links no mention."""
-    return html.escape(one_line(text, None), quote=True)
 
 
 def repository_top(directory: Path) -> Path:

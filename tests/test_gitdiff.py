@@ -15,6 +15,7 @@ import pytest
 import cassette_tui
 from cassette_tui.gitdiff import GitError, git_changes, pair_rerecorded
 from cassette_tui.hashing import request_hash
+from cassette_tui.markdown_view import git_report_markdown
 from cassette_tui.recording import Recording
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -111,7 +112,7 @@ def test_added_removed_changed_and_rerecorded(repo: Path) -> None:
     assert [c.status for c in report.changes] == ["re-recorded", "re-recorded", "changed", "changed", "added", "removed"]
     assert report.headline() == "6 recordings changed in tests since HEAD~1: 2 re-recorded, 1 added, 1 removed, 2 changed"
 
-    md = report.markdown()
+    md = git_report_markdown(report)
     assert md.startswith("**6 recordings changed in tests since HEAD~1: 2 re-recorded, 1 added, 1 removed, 2 changed**\n\n| change | recording | test | what changed |")
     assert f"| re-recorded | `{AADC[:12]}… → " in md
     assert "- `body.tools[2].function.description`: " in md and "Returns yes or no." in md

@@ -113,7 +113,9 @@ def diff_git(args: argparse.Namespace, directory: str) -> int:
             sys.stdout.write(dumps_line(c.to_json()) + "\n")
         return 0
     if args.markdown:
-        sys.stdout.write(report.markdown() + "\n")
+        from ..markdown_view import git_report_markdown
+
+        sys.stdout.write(git_report_markdown(report) + "\n")
         return 0
 
     from ..rich_view import sections_renderable
