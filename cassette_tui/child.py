@@ -15,9 +15,15 @@ Pure: no Textual, no Rich.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .verify import Verdict
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 
@@ -54,3 +60,31 @@ def cli_command(*args: str) -> list[str]:
 def safe_cwd() -> str:
     """A working directory no browsed tree controls: the file system's root."""
     return os.path.abspath(os.sep)
+
+
+async def verify_in_child(root: str) -> dict[str, Verdict] | None:
+    """Every file's verdict of the tree at `root` (absolute), computed in an isolated child
+    interpreter: hashing a tree is CPU-bound Python that would hold a UI's GIL. None when no
+    child could run or it failed (the caller may verify in a thread instead). Cancelling
+    kills the child and waits for it at most 2 s."""
+    from .verify import read_tree_verdicts
+
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *verify_command(root),
+            cwd=safe_cwd(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+        )
+    except (OSError, ValueError):
+        return None
+    try:
+        out, _ = await proc.communicate()
+    except asyncio.CancelledError:
+        if proc.returncode is None:
+            proc.kill()
+            # bounded: a cancelled task that waits without end holds up the loop's own shutdown
+            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(proc.wait(), 2)
+        raise
+    if proc.returncode != 0:
+        return None
+    return read_tree_verdicts(out) or None

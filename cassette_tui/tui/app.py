@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,8 +13,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
-from ..index import Change, Index
+from ..index import Index
 from ..jsonio import dumps_pretty
+from ..live import LiveIndex, watch_batches
 from ..model import Summary
 from ..query import Query, QueryError, parse
 from .commands import CassetteCommands
@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from ..explain import HashTable
     from ..verify import Verdict
 
-WATCH_DEBOUNCE_MS = 250   # file events are batched this long: a re-record of thousands is one update
-WATCH_QUIET_MS = 1_000    # the watcher reports an empty batch after this long without events
-WATCH_RESTART_DELAY = 0.5  # seconds before a watcher that gave up on a file name is started again
 DETAIL_TYPING_DELAY = 0.2  # seconds of no typing before the detail follows the filtered list
 QUERY_ERROR_DELAY = 0.5  # seconds of no typing before a malformed query is called out ("model:" is unfinished, not wrong)
 VERIFY_AFTER_CHANGES = 1.0  # seconds of quiet after live changes before statuses are recomputed
@@ -109,6 +106,7 @@ class CassetteApp(App[int]):
         self.watch_enabled = watch
         self.use_cache = use_cache
         self.index: Index | None = None
+        self.live: LiveIndex | None = None   # the index, kept up to date by the watcher
         self.index_lock = threading.Lock()
         self.all_summaries: list[Summary] = []
         self.shown: list[Summary] = []
@@ -254,6 +252,7 @@ class CassetteApp(App[int]):
 
     def on_index_ready(self, message: IndexReady) -> None:
         self.index = message.index
+        self.live = LiveIndex(message.index, self.index_lock)
         self.all_summaries = message.summaries
         self.loading = False
         self.apply_filter()
@@ -276,65 +275,17 @@ class CassetteApp(App[int]):
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_files(self) -> None:
-        from watchfiles import awatch
-
+        if self.live is None:
+            return
         self.watching = True
         self._update_status()
-        while True:
-            reconciled = False
-            try:
-                # yield_on_timeout: the first (possibly empty) batch comes as soon as the watcher
-                # is up, so files written between the scan's listing and then are caught below.
-                async for batch in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, recursive=True, ignore_permission_denied=True,
-                                          rust_timeout=WATCH_QUIET_MS, yield_on_timeout=True):
-                    if not reconciled:
-                        reconciled = True
-                        changes, summaries = await asyncio.to_thread(self._reconcile)
-                        if changes:
-                            self.post_message(IndexChanged(changes, summaries))
-                    # Every path, not only *.json: a folder made or moved in brings no event for
-                    # the files already inside it, and one moved out none for those it takes along.
-                    paths = sorted({path for _change, path in batch})
-                    if not paths:
-                        continue
-                    changes, summaries = await asyncio.to_thread(self._refresh_paths, paths)
-                    if changes:
-                        self.post_message(IndexChanged(changes, summaries))
-                return
-            except Exception as exc:  # noqa: BLE001 - a watcher failure must not take the app down
-                if _undecodable_path(exc):
-                    # watchfiles stops for good on any event (even a read) on a name that is not
-                    # UTF-8. Start a new watcher: its first batch reconciles what happened meanwhile.
-                    await asyncio.sleep(WATCH_RESTART_DELAY)
-                    continue
-                self.watching = False
-                self.notify(f"live reload stopped: {exc}", severity="warning")
-                self._update_status()
-                return
-
-    def _refresh_paths(self, paths: list[str]) -> tuple[list[Change], list[Summary]]:
-        """Read changed files outside the lock; commit the batch under it (runs in a thread)."""
-        index = self.index
-        if index is None:
-            return [], []
-        return self._commit(index, index.probe_tree(paths))
-
-    def _reconcile(self) -> tuple[list[Change], list[Summary]]:
-        """Whatever changed with no event to say so (before the watcher started): a listing finds it."""
-        index = self.index
-        if index is None:
-            return [], []
-        return self._commit(index, index.reconcile())
-
-    def _commit(self, index: Index, changes: list[Change]) -> tuple[list[Change], list[Summary]]:
-        # The cache is saved once the changes pause (`_reload_quiet`), not per batch: writing
-        # every summary holds the GIL, and a burst brings a batch every quarter second.
-        if not changes:
-            return [], []
-        with self.index_lock:
-            index.apply(changes)
-            summaries = list(index.summaries.values())
-        return changes, summaries
+        try:
+            async for batch in watch_batches(self.live, self.root):
+                self.post_message(IndexChanged(batch.changes, batch.summaries))
+        except Exception as exc:  # noqa: BLE001 - a watcher failure must not take the app down
+            self.notify(f"live reload stopped: {exc}", severity="warning")
+        self.watching = False
+        self._update_status()
 
     def on_index_changed(self, message: IndexChanged) -> None:
         lst = self.query_one(RecordingList)
@@ -390,50 +341,24 @@ class CassetteApp(App[int]):
     async def verify_statuses(self) -> None:
         """Hash every file's request (all recorder versions) and mark rows ok/stale/mismatch.
 
-        It runs as `cassette-tui verify --json` in a child process: hashing a whole
-        tree is CPU-bound Python, and in a thread it would hold the GIL that
-        keystrokes and the detail pane need. The child uses the other core.
+        In an isolated child process (child.verify_in_child): hashing a whole tree is
+        CPU-bound Python, and in a thread it would hold the GIL that keystrokes and the
+        detail pane need. The child uses the other core.
         """
-        verdicts = await self._verify_in_child()
-        if verdicts is None:  # no child process possible: do it here, off the UI thread
+        from ..child import verify_in_child
+
+        verdicts = await verify_in_child(str(self.root))
+        if verdicts is None:  # no child process possible: here, off the UI thread
             verdicts = await asyncio.to_thread(self._verify_in_thread)
         if verdicts is not None:
             self.post_message(VerifyDone(verdicts))
 
-    async def _verify_in_child(self) -> dict[str, Verdict] | None:
-        from ..child import safe_cwd, verify_command
-        from ..verify import read_tree_verdicts
-
-        # Isolated, outside the tree, the tree by absolute path: see child.py for why.
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *verify_command(str(self.root)),
-                cwd=safe_cwd(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
-            )
-        except (OSError, ValueError):
-            return None
-        try:
-            out, _ = await proc.communicate()
-        except asyncio.CancelledError:  # the app is quitting or a newer pass replaced this one
-            if proc.returncode is None:
-                proc.kill()
-                # bounded: a cancelled task that waits without end holds up the loop's own shutdown
-                with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
-                    await asyncio.wait_for(proc.wait(), 2)
-            raise
-        if proc.returncode != 0:
-            return None
-        return read_tree_verdicts(out) or None
-
     def _verify_in_thread(self) -> dict[str, Verdict] | None:
         from ..verify import verify_index
 
-        index = self.index
-        if index is None:
+        if self.live is None:
             return None
-        with self.index_lock:  # a snapshot: the watcher may commit changes meanwhile
-            snapshot = index.snapshot()
-        return verify_index(snapshot).verdicts
+        return verify_index(self.live.snapshot()).verdicts   # a snapshot: the watcher may commit changes meanwhile
 
     def on_verify_done(self, message: VerifyDone) -> None:
         self.verdicts = message.verdicts
@@ -451,9 +376,8 @@ class CassetteApp(App[int]):
     @work(thread=True, exclusive=True, group="cache", exit_on_error=False)
     def save_cache_later(self) -> None:
         """Persist statuses with the summaries, so the next start shows them at once."""
-        with self.index_lock:
-            if self.index is not None:
-                self.index.save_cache()
+        if self.live is not None:
+            self.live.save_cache()
 
     # --- filtering ---------------------------------------------------------------------
 
@@ -819,13 +743,6 @@ def marks_hint(count: int) -> str:
     if count == 2:
         return "2 marked: d diffs them (M clears)"
     return f"{count} marked: d needs exactly two (m unmarks, M clears)"
-
-
-def _undecodable_path(exc: BaseException) -> bool:
-    """Whether a watcher error (possibly inside anyio's exception group) is watchfiles' 'Unable to decode path'."""
-    if isinstance(exc, BaseExceptionGroup):
-        return any(_undecodable_path(e) for e in exc.exceptions)
-    return "decode path" in str(exc)
 
 
 def _escape(text: str) -> str:
