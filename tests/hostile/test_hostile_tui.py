@@ -142,7 +142,7 @@ async def test_filter_sort_group_mark_diff_copy_on_hostile_rows(small_hostile) -
         await settle(app, pilot)
         lst.focus()
         # Sort by every key, and the grouped view (test ids with escapes become headers).
-        from cassette_tui.tui.recording_list import SORT_KEYS
+        from cassette_tui.model import SORT_KEYS
 
         await pilot.press("o")                  # the sort menu: the next key down
         await settle(app, pilot)
