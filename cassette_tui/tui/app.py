@@ -1,4 +1,9 @@
-"""The Textual app: a filterable recording list beside a tabbed detail pane, with live reload."""
+"""The Textual app: a filterable recording list beside a tabbed detail pane, with live reload.
+
+It composes the widgets and screens and routes messages; the work is the core's
+(live.py for live reload, child.verify_in_child for statuses, reports.py for what
+the screens show). About 750 lines: the app's twenty-odd key actions live here.
+"""
 
 from __future__ import annotations
 
