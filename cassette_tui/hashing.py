@@ -1,5 +1,8 @@
 """Recompute the request hash that names a recording, for every recorder version.
 
+(About 480 lines: the seven versions' rule table, the normalizers they name and
+the id mapping stay in one module, so one reading shows a version whole.)
+
 A recording is named by a sha256 of its (normalized) request.  The recorder's
 hash changed seven times (see docs FORMAT.md, "The request hash"); knowing
 which version's hash a file's name matches tells a user whether replay will
