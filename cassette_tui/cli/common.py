@@ -68,7 +68,8 @@ def default_directory() -> tuple[Path, bool]:
 
 
 def is_own_checkout(folder: Path) -> bool:
-    here = folder / "cassette_tui" / "cli.py"
+    """Whether `folder` holds the very package running now (its cassette_tui/cli/ is this one)."""
+    here = folder / "cassette_tui" / "cli" / "common.py"
     try:
         return here.is_file() and here.samefile(__file__)
     except OSError:
