@@ -1,4 +1,5 @@
-"""Reports as the view model: explanations of replay misses, findings, changes, git reviews.
+"""Reports as the view model: explanations of replay misses, findings, changes, git reviews,
+recording diffs, and the stats and verify summaries.
 
 Built once here as `view.Section`s; the CLI and the TUI draw them with Rich
 (rich_view), the notebook as HTML (html_view), the pytest plugin as plain text.
@@ -7,9 +8,10 @@ Every recorded string goes through `view.safe()` when it becomes a span.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .compare import MISSING, Change, RecordingDiff, describe_value
 from .hashing import NEWEST
@@ -19,6 +21,8 @@ from .view import Line, Section, Span, flat_lines, one_line, safe, short_test
 if TYPE_CHECKING:
     from .explain import Explanation, Finding
     from .gitdiff import GitReport
+    from .model import Summary
+    from .verify import VerifyReport
 
 CHANGES_SHOWN = 40       # differences listed under one explanation
 REPLACED_SHOWN = 5       # files to delete listed under one set of next steps
@@ -227,6 +231,60 @@ def git_report_sections(report: GitReport) -> list[Section]:
         out.append(Section("", lines=[Line([Span("other changed files: ", "dim")])]))
         out[-1].lines[0].spans.append(Span(", ".join(one_line(p, None) for p in report.other_files)))
     return out
+
+
+def stats_of(rows: list[Summary]) -> dict[str, Any]:
+    def top(counter: Counter[str]) -> dict[str, int]:
+        return dict(counter.most_common())
+
+    streams = [s.chunks for s in rows if s.streaming]
+    sizes = [s.size for s in rows]
+    anomalies: Counter[str] = Counter(a for s in rows for a in s.anomalies)
+    return {
+        "recordings": len(rows),
+        "problems": sum(1 for s in rows if s.problem),
+        "kinds": top(Counter(s.kind for s in rows)),
+        "endpoints": top(Counter(s.endpoint or "-" for s in rows)),
+        "providers": top(Counter(s.provider or "-" for s in rows)),
+        "models": top(Counter(s.model or "-" for s in rows)),
+        "test_files": top(Counter((s.test_id or "(no test id)").split("::")[0] for s in rows)),
+        "eras": top(Counter(s.era or "-" for s in rows)),
+        "size": {"total": sum(sizes), "largest": max(sizes, default=0), "median": sorted(sizes)[len(sizes) // 2] if sizes else 0},
+        "streams": {"count": len(streams), "chunks": sum(streams), "max_chunks": max(streams, default=0)},
+        "anomalies": top(anomalies),
+        "with_tool_calls": sum(1 for s in rows if s.tool_calls),
+        "with_errors": sum(1 for s in rows if "error" in s.flags),
+    }
+
+
+def verify_summary_lines(report: VerifyReport) -> list[str]:
+    """The verify summary in words: counts, duplicates, index.sqlite checks."""
+    s = report.summary()
+    counts = report.counts()
+    parts = []
+    for status, n in counts.items():
+        if not n:
+            continue
+        text = f"{n} {status}"
+        if status == "stale":
+            by = ", ".join(f"{k}: {v}" for k, v in s["stale_by_version"].items())
+            text += f" ({by}; {s['stale_safe_to_delete']} safe to delete)"
+        parts.append(text)
+    lines = [f"verify: {s['files']} file{'s' if s['files'] != 1 else ''}: " + (", ".join(parts) or "none")]
+    if s["duplicate_groups"]:
+        lines.append(f"duplicates: {s['duplicate_groups']} requests are recorded more than once ({s['duplicate_files']} files)")
+    if s["sqlite_missing"] or s["sqlite_unlisted"] or s["sqlite_wrong_hash"]:
+        lines.append(f"index.sqlite: {s['sqlite_missing']} rows without a file, {s['sqlite_unlisted']} files without a row, {s['sqlite_wrong_hash']} rows naming another hash")
+    t = s["tests"]
+    if t["checked"]:
+        found = [f"{t['live']} found", f"{t['orphan']} orphan (their test is gone; safe to delete)"]
+        if t["params"]:
+            found.append(f"{t['params']} parametrized, not checked statically (--collect checks them)")
+        if t["unknown"]:
+            found.append(f"{t['unknown']} cannot be told from the source")
+        lines.append(f"tests, {t['note']}: " + ", ".join(found))
+    # not checked (no test module beside the tree: recordings alone): said in --json only
+    return lines
 
 
 def plain_lines(sections: Iterable[Section]) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..index import Index
 from ..jsonio import dumps_line
-from ..reports import explain_sections, shown_path
+from ..reports import explain_sections, shown_path, verify_summary_lines
 from ..view import short_test
 from .common import (
     CLIError,
@@ -28,36 +28,6 @@ def verify_json(verdict: Any, directory: str | None) -> dict[str, Any]:
         d["sibling"] = shown_path(directory, d["sibling"])
     d["duplicates"] = [shown_path(directory, p) for p in d["duplicates"]]
     return d
-
-
-def verify_summary_lines(report: Any) -> list[str]:
-    """The verify summary in words: counts, duplicates, index.sqlite checks."""
-    s = report.summary()
-    counts = report.counts()
-    parts = []
-    for status, n in counts.items():
-        if not n:
-            continue
-        text = f"{n} {status}"
-        if status == "stale":
-            by = ", ".join(f"{k}: {v}" for k, v in s["stale_by_version"].items())
-            text += f" ({by}; {s['stale_safe_to_delete']} safe to delete)"
-        parts.append(text)
-    lines = [f"verify: {s['files']} file{'s' if s['files'] != 1 else ''}: " + (", ".join(parts) or "none")]
-    if s["duplicate_groups"]:
-        lines.append(f"duplicates: {s['duplicate_groups']} requests are recorded more than once ({s['duplicate_files']} files)")
-    if s["sqlite_missing"] or s["sqlite_unlisted"] or s["sqlite_wrong_hash"]:
-        lines.append(f"index.sqlite: {s['sqlite_missing']} rows without a file, {s['sqlite_unlisted']} files without a row, {s['sqlite_wrong_hash']} rows naming another hash")
-    t = s["tests"]
-    if t["checked"]:
-        counts = [f"{t['live']} found", f"{t['orphan']} orphan (their test is gone; safe to delete)"]
-        if t["params"]:
-            counts.append(f"{t['params']} parametrized, not checked statically (--collect checks them)")
-        if t["unknown"]:
-            counts.append(f"{t['unknown']} cannot be told from the source")
-        lines.append(f"tests, {t['note']}: " + ", ".join(counts))
-    # not checked (no test module beside the tree: recordings alone): said in --json only
-    return lines
 
 
 def collected_ids(idx: Index, collect: bool) -> Any:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..index import Index
 from ..jsonio import dumps_line
 from ..model import Summary, summary_sort_key
+from ..reports import stats_of, verify_summary_lines
 from ..view import human_size
-from .checks import collected_ids, verify_summary_lines
+from .checks import collected_ids
 from .common import (
     CLIError,
     make_console,
@@ -88,30 +88,6 @@ def print_table(rows: list[Summary], idx: Index, total: int) -> None:
         console.print(Text(footer, "dim"))
     elif sys.stderr.isatty():
         print(footer, file=sys.stderr)
-
-
-def stats_of(rows: list[Summary]) -> dict[str, Any]:
-    def top(counter: Counter[str]) -> dict[str, int]:
-        return dict(counter.most_common())
-
-    streams = [s.chunks for s in rows if s.streaming]
-    sizes = [s.size for s in rows]
-    anomalies: Counter[str] = Counter(a for s in rows for a in s.anomalies)
-    return {
-        "recordings": len(rows),
-        "problems": sum(1 for s in rows if s.problem),
-        "kinds": top(Counter(s.kind for s in rows)),
-        "endpoints": top(Counter(s.endpoint or "-" for s in rows)),
-        "providers": top(Counter(s.provider or "-" for s in rows)),
-        "models": top(Counter(s.model or "-" for s in rows)),
-        "test_files": top(Counter((s.test_id or "(no test id)").split("::")[0] for s in rows)),
-        "eras": top(Counter(s.era or "-" for s in rows)),
-        "size": {"total": sum(sizes), "largest": max(sizes, default=0), "median": sorted(sizes)[len(sizes) // 2] if sizes else 0},
-        "streams": {"count": len(streams), "chunks": sum(streams), "max_chunks": max(streams, default=0)},
-        "anomalies": top(anomalies),
-        "with_tool_calls": sum(1 for s in rows if s.tool_calls),
-        "with_errors": sum(1 for s in rows if "error" in s.flags),
-    }
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
