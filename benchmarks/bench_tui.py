@@ -38,8 +38,13 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
 
 
 async def first_paint(root: Path, timeout: float = 30.0) -> float:
+    """From start to the rows on screen, as `cassette-tui DIR` does it: the index is scanned
+    before the app starts (cli.scan_with_progress, with forked readers when many files are
+    cold: forking is only safe before the app's threads run), then the app shows it."""
+    from cassette_tui.cli import scan_with_progress
+
     t0 = time.perf_counter()
-    app = CassetteApp(root, watch=False)
+    app = CassetteApp(root, watch=False, index=scan_with_progress(Index(root)))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(RecordingList).rows, timeout)
         await pilot.pause()  # one refresh: the rows are on screen
