@@ -16,8 +16,8 @@ Pure: no Textual, no Rich.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,24 +66,23 @@ async def verify_in_child(root: str) -> dict[str, Verdict] | None:
     """Every file's verdict of the tree at `root` (absolute), computed in an isolated child
     interpreter: hashing a tree is CPU-bound Python that would hold a UI's GIL. None when no
     child could run or it failed (the caller may verify in a thread instead). Cancelling
-    kills the child and waits for it at most 2 s."""
+    kills the child at once.
+
+    A plain Popen waited for in a thread, not asyncio's subprocess support: cancelled while
+    it connects the child's pipes, that hangs for good (CPython gh-103847, gh-125502), and
+    asyncio.run then never returns. An app quitting right after it started verifying did that.
+    """
     from .verify import read_tree_verdicts
 
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *verify_command(root),
-            cwd=safe_cwd(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
-        )
+        proc = subprocess.Popen(verify_command(root), cwd=safe_cwd(), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     except (OSError, ValueError):
         return None
     try:
-        out, _ = await proc.communicate()
+        out, _ = await asyncio.to_thread(proc.communicate)
     except asyncio.CancelledError:
-        if proc.returncode is None:
-            proc.kill()
-            # bounded: a cancelled task that waits without end holds up the loop's own shutdown
-            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
-                await asyncio.wait_for(proc.wait(), 2)
+        proc.kill()   # the thread's communicate() then returns at once, and reaps it
         raise
     if proc.returncode != 0:
         return None

@@ -53,3 +53,30 @@ async def test_a_cancelled_verify_child_is_killed_at_once(demo_copy: Path) -> No
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=5)
     assert task in done and task.cancelled()
+
+
+EXIT_WHILE_VERIFYING = """
+import asyncio, sys
+from cassette_tui.child import verify_in_child
+
+async def main(spins):
+    asyncio.ensure_future(verify_in_child(sys.argv[1]))
+    for _ in range(spins):
+        await asyncio.sleep(0)
+    # returns with the verify task still running: asyncio.run cancels it, as when an app quits
+
+for n in range(40):
+    asyncio.run(main(n % 8))
+print("done")
+"""
+
+
+def test_quitting_while_the_verify_child_starts_never_hangs(demo_copy: Path) -> None:
+    """asyncio's own subprocess support hangs for good when cancelled while it connects the
+    child's pipes (CPython gh-103847): an app quitting just as it started verifying never
+    exited. Forty quits at different moments of the start must all return."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", EXIT_WHILE_VERIFYING, str(demo_copy)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "done", p.stderr[-2000:]
