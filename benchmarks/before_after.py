@@ -4,8 +4,8 @@
 
 REV (a git revision of this repository) is exported with `git archive` into a
 temporary folder; where it still carried the C stat helper (`hatch_build.py`), the
-helper is compiled there as its install would have. Then each version's own
-bench_index.py and bench_tui.py run in turn, version after version, --rounds times,
+helper is compiled there as its install would have. This checkout's bench_index.py
+and bench_tui.py are copied in, so both versions are measured alike; they run in turn, version after version, --rounds times,
 so the machine's drift hits both alike; the table gives the median of each figure
 over the rounds and the median of the rounds' after/before ratios.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,8 +37,11 @@ FIGURES = {   # name -> (script, pattern of its printed line)
 
 
 def export(rev: str, into: Path) -> Path:
+    """REV's code, measured by this checkout's benchmark scripts (one definition of each figure)."""
     archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    for script in ("bench_args.py", "bench_index.py", "bench_tui.py"):
+        shutil.copy(REPO / "benchmarks" / script, into / "benchmarks" / script)
     hook = into / "hatch_build.py"
     source = into / "cassette_tui" / "_stamps.c"
     if hook.is_file() and source.is_file():
