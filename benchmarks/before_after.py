@@ -57,8 +57,14 @@ def figures(checkout: Path, directory: str, runs: int, cache: str) -> dict[str, 
     out: dict[str, float] = {}
     env = {**os.environ, "CASSETTE_TUI_CACHE_DIR": cache}
     for script in dict.fromkeys(s for s, _ in FIGURES.values()):
-        p = subprocess.run([sys.executable, str(checkout / "benchmarks" / script), directory, "--runs", str(runs)],
-                           env=env, capture_output=True, text=True, timeout=1800)
+        try:
+            p = subprocess.run([sys.executable, str(checkout / "benchmarks" / script), directory, "--runs", str(runs)],
+                               env=env, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            # Code from before the verify child's fix can hang at an app's exit (CPython gh-103847):
+            # that round's figures of this script are left out, and said so.
+            print(f"{checkout.name}: {script} did not finish in 600 s; its figures are left out of this round", file=sys.stderr)
+            continue
         for name, (s, pattern) in FIGURES.items():
             m = re.search(pattern, p.stdout) if s == script else None
             if m:
