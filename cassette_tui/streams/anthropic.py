@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Anomaly, Choice, Result, ToolCall
-from .common import compact, emitter, finish_checks, usage_text
+from .common import compact, emitter, finish_checks, set_only_choice, usage_text
 
 
 def anthropic_sse(events: list[tuple[int, str, Any]], nevents: int, with_events: bool = True) -> Result:
@@ -69,10 +69,7 @@ def anthropic_sse(events: list[tuple[int, str, Any]], nevents: int, with_events:
             emit(n, "error", str(err.get("message", "")), detail=str(err.get("type", "")))
         else:
             emit(n, "meta", detail=name)
-    for call in choice.tool_calls:
-        if not call.arguments:
-            call.arguments = "{}"
-    r.choices = [choice]
+    set_only_choice(r, choice)
     finish_checks(r)
     return r
 

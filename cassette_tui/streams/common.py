@@ -8,7 +8,7 @@ from typing import Any
 
 from ..finish import normalize_finish
 from ..jsonio import dumps_line
-from ..model import Anomaly, ChunkEvent, Result
+from ..model import Anomaly, Choice, ChunkEvent, Result
 
 # What reading valid JSON of an unexpected shape raises (a number where text goes ...).
 SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError)
@@ -50,6 +50,15 @@ def emitter(r: Result, enabled: bool) -> Emit:
 
 def unknown_shape(what: str) -> Anomaly:
     return Anomaly("unknown_shape", f"no reader knows this response shape ({what}): nothing was reassembled; see the raw JSON"[:300])
+
+
+def set_only_choice(r: Result, choice: Choice) -> None:
+    """The stream's one choice becomes the result's; a tool call that streamed no argument
+    fragment had no arguments: `{}` (what the provider's SDK hands the caller)."""
+    for call in choice.tool_calls:
+        if not call.arguments:
+            call.arguments = "{}"
+    r.choices = [choice]
 
 
 def finish_checks(r: Result) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Choice, Result, ToolCall
-from .common import Emit, compact, emitter, finish_checks, usage_text
+from .common import Emit, compact, emitter, finish_checks, set_only_choice, usage_text
 
 
 def genai_stream(body: list, events: bool = True) -> Result:
@@ -122,10 +122,7 @@ def gemini_interactions_sse(events: list[tuple[int, str, Any]], nevents: int, wi
             emit(n, "error", str(err.get("message", "")))
         else:
             emit(n, "meta", detail=name)
-    for call in choice.tool_calls:
-        if not call.arguments:
-            call.arguments = "{}"
-    r.choices = [choice]
+    set_only_choice(r, choice)
     finish_checks(r)
     return r
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Choice, Result, ToolCall
-from .common import emitter, finish_checks
+from .common import emitter, finish_checks, set_only_choice
 
 
 def is_responses_event(data: Any) -> bool:
@@ -55,10 +55,7 @@ def responses_stream(events: list[tuple[int, str, Any]], r: Result, emit: Any) -
             continue
         typed = data.get("type")
         _event(s, n, typed if isinstance(typed, str) else name, data)
-    for call in s.choice.tool_calls:
-        if not call.arguments:
-            call.arguments = "{}"
-    r.choices = [s.choice]
+    set_only_choice(r, s.choice)
     return r
 
 
