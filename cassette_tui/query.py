@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .model import Summary
-from .query_terms import ALIASES, FIELDS, HAS_VALUES, PATH_ROOT, Chars, Predicate, QueryError, compile_term
+from .query_terms import ALIASES, FIELDS, HAS_VALUES, PATH_ROOT, Chars, Predicate, QueryError, compile_term, is_glob, value_text
 
 __all__ = ["FIELDS", "HAS_VALUES", "Query", "QueryError", "filter_summaries", "parse"]
 
@@ -257,6 +257,49 @@ def _render_value(chars: Chars, bare: bool) -> str:
     return f'"{s}"' if needs_quotes else s
 
 
+# --------------------------------------------------------------------------- implication
+
+# Fields whose plain value (no glob, no `=`) matches a substring: a value that contains
+# another matches only recordings the other matches too. id: matches a prefix.
+_SUBSTRING_FIELDS = frozenset({None, "test", "model", "endpoint", "host", "tool", "called", "anomaly"})
+
+
+def _term_implies(a: _Term, b: _Term) -> bool:
+    if a.field != b.field:
+        return False
+    if a.render() == b.render():
+        return True
+    if is_glob(a.chars) or is_glob(b.chars) or _exact(a.chars) or _exact(b.chars):
+        return False
+    va, vb = value_text(a.chars).lower(), value_text(b.chars).lower()
+    if a.field in _SUBSTRING_FIELDS:
+        return vb in va
+    return a.field == "id" and va.startswith(vb)
+
+
+def _exact(chars: Chars) -> bool:
+    return bool(chars) and chars[0][0] == "=" and not chars[0][2]
+
+
+def _implies(a: _Node | None, b: _Node | None) -> bool:
+    """Whether every recording `a` matches, `b` matches too. Sound, not complete: False when unsure."""
+    if b is None:
+        return True
+    if a is None:
+        return False
+    if isinstance(b, _And):
+        return all(_implies(a, c) for c in b.children)
+    if isinstance(a, _Or):
+        return all(_implies(c, b) for c in a.children)
+    if isinstance(a, _And) and any(_implies(c, b) for c in a.children):
+        return True
+    if isinstance(b, _Or):
+        return any(_implies(a, c) for c in b.children)
+    if isinstance(a, _Not) and isinstance(b, _Not):
+        return _implies(b.child, a.child)
+    return isinstance(a, _Term) and isinstance(b, _Term) and _term_implies(a, b)
+
+
 # --------------------------------------------------------------------------- parsing
 
 class _Parser:
@@ -352,6 +395,12 @@ class Query:
 
     def __call__(self, summary: Summary) -> bool:
         return self.matches(summary)
+
+    def implies(self, other: Query) -> bool:
+        """Whether every recording this query matches, `other` matches too (`model:gpt-4o h`
+        implies `model:gpt`): then this query can filter `other`'s result rather than everything.
+        False when unsure. Both must be parsed with the same root (path: depends on it)."""
+        return _implies(self._root, other._root)
 
     def __str__(self) -> str:
         return self._root.render() if self._root is not None else ""

@@ -90,7 +90,7 @@ PATH_ROOT: contextvars.ContextVar[str | None] = contextvars.ContextVar("query_ro
 
 
 
-def _is_glob(chars: Chars) -> bool:
+def is_glob(chars: Chars) -> bool:
     return any(ch in "*?" and not lit for ch, _, lit in chars)
 
 
@@ -165,7 +165,7 @@ def value_text(chars: Chars) -> str:
 def _str_field(attr: str, chars: Chars, how: str) -> Predicate:
     """Match an optional str attribute: how is 'sub', 'exact' or 'prefix' (globs: whole value)."""
     get = attrgetter(attr)
-    if _is_glob(chars):
+    if is_glob(chars):
         full = _Glob(chars).fullmatch
 
         def glob(s: Summary) -> bool:
@@ -193,7 +193,7 @@ def _str_field(attr: str, chars: Chars, how: str) -> Predicate:
 def _names_field(attrs: tuple[str, ...], chars: Chars) -> Predicate:
     """Any name in one of the tuple attributes (tool_calls, tools, anomalies) contains the text."""
     gets = [attrgetter(a) for a in attrs]
-    if _is_glob(chars):
+    if is_glob(chars):
         full = _Glob(chars).fullmatch
 
         def ok(name: str) -> bool:
@@ -214,7 +214,7 @@ def _names_field(attrs: tuple[str, ...], chars: Chars) -> Predicate:
 
 
 def _bare(chars: Chars) -> Predicate:
-    if _is_glob(chars):
+    if is_glob(chars):
         # Search lower-cased text (summary.text already is) without IGNORECASE, and
         # only where every literal piece of the glob occurs: most rows never reach the regex.
         lowered = [(ch.lower(), pos, lit) for ch, pos, lit in chars]
@@ -228,28 +228,14 @@ def _bare(chars: Chars) -> Predicate:
             return search(h)
 
         def bare_glob(s: Summary) -> bool:
-            t = s.test_id
-            m = s.model
-            return (
-                hit(s.text)
-                or (t is not None and hit(t.lower()))
-                or (m is not None and hit(m.lower()))
-                or hit(s.path.lower())
-                or hit(s.id.lower())
-            )
+            return any(hit(field) for field in s.text.split("\0"))   # field by field (search_text)
         return bare_glob
     needle = value_text(chars).lower()
+    if "\0" in needle:   # would span the fields of search_text
+        return lambda s: False
 
     def bare(s: Summary) -> bool:
-        t = s.test_id
-        m = s.model
-        return (
-            needle in s.text
-            or (t is not None and needle in t.lower())
-            or (m is not None and needle in m.lower())
-            or needle in s.path.lower()
-            or needle in s.id.lower()
-        )
+        return needle in s.text
     return bare
 
 
@@ -310,7 +296,7 @@ def compile_term(field: str | None, chars: Chars, value_pos: int) -> Predicate:
     if field is None:
         return _bare(chars)
     value = value_text(chars).lower()
-    globbed = _is_glob(chars)
+    globbed = is_glob(chars)
 
     exact = bool(chars) and chars[0][0] == "=" and not chars[0][2] and field in ("test", "model", "endpoint", "path", "host", "id")
     if exact:   # field:=value, the whole value
@@ -363,7 +349,7 @@ def compile_term(field: str | None, chars: Chars, value_pos: int) -> Predicate:
 
 
 def _has(chars: Chars, value: str, value_pos: int) -> Predicate:
-    if _is_glob(chars):
+    if is_glob(chars):
         full = _Glob(chars).fullmatch
         return lambda s: any(full(v) for v in s.flags) or any(full(v) for v in s.anomalies)
     value = _HAS_ALIASES.get(value, value)

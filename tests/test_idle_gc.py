@@ -74,3 +74,42 @@ def test_stop_puts_the_thresholds_back_and_ticks_then_do_nothing() -> None:
     c._last_input = 0.0
     c.tick()
     assert c.collections == 0
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self   # a cycle: only the cyclic collector frees it
+
+
+def test_what_lives_on_is_frozen_and_a_deep_collection_frees_what_died_frozen(collector: IdleCollector) -> None:
+    import weakref
+
+    trigger = collector._saved[2]
+    node = Node()
+    alive = weakref.ref(node)
+    collector.settled()                  # the index is shown: everything so far lives on
+    assert gc.get_freeze_count() > 0
+    del node                             # ... but this one dies later
+    collector._last_input = 0.0          # quiet, but not for a deep collection yet
+    collector._last_deep = time.monotonic()
+    young_collections(trigger)
+    collector.tick()
+    assert collector.collections == 1 and collector.deep_collections == 0
+    assert alive() is not None           # frozen: an ordinary collection does not look at it
+    assert gc.get_freeze_count() > 0     # the survivors were frozen again
+    collector._next_allowed = 0.0
+    collector._last_deep = 0.0           # a minute since the last deep one, and a long pause
+    young_collections(trigger)
+    collector.tick()
+    assert collector.deep_collections == 1
+    assert alive() is None               # thawed, collected, the rest frozen again
+    assert gc.get_freeze_count() > 0
+
+
+def test_stop_thaws_what_it_froze() -> None:
+    c = IdleCollector()
+    c.start()
+    c.settled()
+    assert gc.get_freeze_count() > 0
+    c.stop()
+    assert gc.get_freeze_count() == 0

@@ -23,6 +23,7 @@ from ..jsonio import dumps_pretty
 from ..live import LiveIndex, watch_batches
 from ..model import Summary
 from ..query import Query, QueryError, parse
+from ..refilter import Refilter
 from .commands import CassetteCommands
 from .detail import DetailContent, DetailPane, build_detail
 from .idle_gc import CHECK_S, IdleCollector
@@ -113,8 +114,9 @@ class CassetteApp(App[int]):
         self.index: Index | None = None
         self.live: LiveIndex | None = None   # the index, kept up to date by the watcher
         self.index_lock = threading.Lock()
-        self.all_summaries: list[Summary] = []
+        self._refilter = Refilter()   # holds every recording; answers the filter as it is typed
         self.shown: list[Summary] = []
+        self.shown_problems = 0
         self.query_text = query
         self.active_query: Query = parse(query, root=str(self.root))   # (not `query`: that is DOMNode.query) the CLI checked it: `cassette-tui DIR QUERY` opens filtered
         from ..model import SORT_KEYS
@@ -202,9 +204,8 @@ class CassetteApp(App[int]):
         if lst.marked:
             parts.append(f"[yellow]{marks_hint(len(lst.marked))}[/yellow]")
         parts.append(f"[b]{len(self.shown)}[/b] of {total} recordings")
-        problems = sum(1 for s in self.shown if s.problem)
-        if problems:
-            parts.append(f"[red]{problems} unreadable[/red]")
+        if self.shown_problems:
+            parts.append(f"[red]{self.shown_problems} unreadable[/red]")
         sorted_by = f"{self.sort}{' ↓' if self.reverse else ''}"
         if self.grouped:
             parts.append("grouped by test" + (f", sorted by {sorted_by} within" if self.sort != "path" or self.reverse else ""))
@@ -261,6 +262,7 @@ class CassetteApp(App[int]):
         self.all_summaries = message.summaries
         self.loading = False
         self.apply_filter()
+        self.idle_gc.settled()   # the index lives on: full collections need not traverse it
         if not self.all_summaries:
             self.query_one(DetailPane).show_message(f"No recordings (*.json) under {self.root}.")
         self._say_skipped(message.index.stats.skipped)
@@ -368,13 +370,18 @@ class CassetteApp(App[int]):
     def on_verify_done(self, message: VerifyDone) -> None:
         self.verdicts = message.verdicts
         counts: dict[str, int] = {}
+        changed = False
         for s in self.all_summaries:
             verdict = self.verdicts.get(s.path)
             if verdict is not None:
+                changed = changed or s.status != verdict.status
                 s.status = verdict.status
                 counts[verdict.status] = counts.get(verdict.status, 0) + 1
         self.verify_counts = {k: v for k, v in counts.items() if k != "ok"}
-        self.apply_filter()  # is:stale and friends now match
+        if changed:   # statuses changed in place: is:stale's earlier results are stale too
+            self._refilter.reset(self.all_summaries)
+        self.apply_filter()
+        self.idle_gc.settled()   # a verdict for every file, kept: full collections need not traverse them  # is:stale and friends now match
         if self.index is not None:
             self.save_cache_later()
 
@@ -385,6 +392,14 @@ class CassetteApp(App[int]):
             self.live.save_cache()
 
     # --- filtering ---------------------------------------------------------------------
+
+    @property
+    def all_summaries(self) -> list[Summary]:
+        return self._refilter.summaries
+
+    @all_summaries.setter
+    def all_summaries(self, summaries: list[Summary]) -> None:
+        self._refilter.reset(summaries)
 
     def on_filter_changed(self, value: str) -> None:
         self._cancel_query_error()
@@ -436,7 +451,8 @@ class CassetteApp(App[int]):
 
     def apply_filter(self, keep: str | None = None) -> None:
         query = self.active_query
-        self.shown = [s for s in self.all_summaries if query.matches(s)] if not query.empty else list(self.all_summaries)
+        self.shown = self._refilter(query)
+        self.shown_problems = sum(1 for s in self.shown if s.problem)
         lst = self.query_one(RecordingList)
         lst.set_summaries(self.shown, grouped=self.grouped, sort=self.sort, reverse=self.reverse, keep=keep, everything=self.all_summaries)
         self._update_status()

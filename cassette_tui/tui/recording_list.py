@@ -7,8 +7,13 @@ folds. (About 450 lines: the rows, the cursor and the drawing share one state.)
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -36,6 +41,32 @@ class Row:
     collapsed: bool = False
 
 
+class FlatRows(Sequence[Row]):
+    """The flat view's rows over the summaries themselves: a Row is made only for a row drawn or
+    asked for (making 100,000 of them cost 30 ms a keystroke)."""
+
+    __slots__ = ("summaries",)
+
+    def __init__(self, summaries: list[Summary]) -> None:
+        self.summaries = summaries
+
+    def __len__(self) -> int:
+        return len(self.summaries)
+
+    @overload
+    def __getitem__(self, i: int) -> Row: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Row]: ...
+
+    def __getitem__(self, i: int | slice) -> Row | list[Row]:
+        if isinstance(i, slice):
+            return [Row(s) for s in self.summaries[i]]
+        return Row(self.summaries[i])
+
+    def __iter__(self) -> Iterator[Row]:
+        return (Row(s) for s in self.summaries)
+
+
 COLUMN_NAMES = tuple(c.name for c in LIST_COLUMNS)
 MARKER_WIDTH = 2   # marked (*), then the row's own marker (● ! ✗ ⚠)
 # On a narrow list these shrink before anything is dropped: the id's first 8 hex digits and
@@ -45,6 +76,13 @@ MIN_TEST_WIDTH = 20
 VERIFY_STYLES = {"ok": Style(color="green", dim=True), "stale": Style(color="yellow", bold=True), "orphan": Style(color="yellow", bold=True), "mismatch": Style(color="red", bold=True),
                  "unreadable": Style(color="red"), "missing": Style(color="red"), "not-a-recording": Style(color="red")}
 MARKER_STYLES = {"!": "recording-list--problem", "✗": "recording-list--problem", "⚠": "recording-list--warn"}
+MARK_STYLE = Style(color="yellow", bold=True)
+DIM = Style(dim=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(style: str) -> Style:
+    return Style.parse(style) if style else Style.null()
 
 
 def column_widths(width: int) -> list[int]:
@@ -128,7 +166,7 @@ class RecordingList(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = []
         self.marked: set[str] = set()        # paths
         self.changed: set[str] = set()       # paths changed by live reload and not yet seen
         self.collapsed: set[str] = set()     # group keys folded in grouped view
@@ -170,7 +208,7 @@ class RecordingList(ScrollView, can_focus=True):
             self.rows = grouped_rows(summaries, self.collapsed, sort=sort, reverse=reverse)
         else:
             rows = sorted(summaries, key=summary_sort_key(sort), reverse=reverse) if sort != "path" or reverse else summaries
-            self.rows = [Row(s) for s in rows]
+            self.rows = FlatRows(rows)
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self.rows))
 
@@ -185,6 +223,8 @@ class RecordingList(ScrollView, can_focus=True):
     def index_of(self, path: str | None) -> int | None:
         if path is None:
             return None
+        if isinstance(self.rows, FlatRows):
+            return next((i for i, s in enumerate(self.rows.summaries) if s.path == path), None)
         for i, row in enumerate(self.rows):
             if row.summary is not None and row.summary.path == path:
                 return i
@@ -207,6 +247,8 @@ class RecordingList(ScrollView, can_focus=True):
 
     @property
     def recording_count(self) -> int:
+        if isinstance(self.rows, FlatRows):
+            return len(self.rows)
         return sum(1 for r in self.rows if r.summary is not None)
 
     def refresh_rows(self) -> None:
@@ -239,8 +281,8 @@ class RecordingList(ScrollView, can_focus=True):
         if self._view[0]:
             return [i for i, r in enumerate(self.rows) if r.summary is None and (r.depth == 1 or r.key == LOOSE)]
         starts, last = [], object()
-        for i, r in enumerate(self.rows):
-            test = r.summary.test_id if r.summary else None
+        for i, s in enumerate(self.rows.summaries if isinstance(self.rows, FlatRows) else [r.summary for r in self.rows]):
+            test = s.test_id if s else None
             if test != last:
                 starts.append(i)
                 last = test
@@ -381,45 +423,47 @@ class RecordingList(ScrollView, can_focus=True):
         return fit_test_label(one_line(label.text, None), width, keep_params=label.distinct)
 
     def _render_row(self, index: int, width: int) -> Strip:
+        """Segments straight from the cells (each already one inert line): going through a Rich
+        Text and rendering it cost half a millisecond a row, a whole screen of rows per keystroke."""
         row = self.rows[index]
-        text = Text(no_wrap=True, end="")
         s = row.summary
+        cells: list[tuple[str, Style]] = []
         if s is None:
             # The label is a recorded test id: inert like every cell.
             arrow = "▸ " if row.collapsed else "▾ "
-            text.append("  " * row.depth + arrow + one_line(row.label, None), self.get_component_rich_style("recording-list--group"))
-            text.append(f"  {row.count}" + ("  (folded: Enter or space unfolds)" if row.collapsed else ""), self.get_component_rich_style("recording-list--dim"))
+            cells.append(("  " * row.depth + arrow + one_line(row.label, None), self.get_component_rich_style("recording-list--group")))
+            cells.append((f"  {row.count}" + ("  (folded: Enter or space unfolds)" if row.collapsed else ""),
+                          self.get_component_rich_style("recording-list--dim")))
         else:
-            marker = row_marker(s)
-            own = "●" if s.path in self.changed else marker
-            text.append("*" if s.path in self.marked else " ", Style(color="yellow", bold=True))
-            text.append((own or " ") + " ", self.get_component_rich_style(MARKER_STYLES[own]) if own in MARKER_STYLES else Style(color="yellow", bold=True))
+            own = "●" if s.path in self.changed else row_marker(s)
+            cells.append(("*" if s.path in self.marked else " ", MARK_STYLE))
+            cells.append(((own or " ") + " ", self.get_component_rich_style(MARKER_STYLES[own]) if own in MARKER_STYLES else MARK_STYLE))
             for (name, w), cell in zip(zip(COLUMN_NAMES, column_widths(width), strict=True), row_cells(s, COLUMN_NAMES), strict=True):
                 if not w:
                     continue
-                style = VERIFY_STYLES.get(cell.text, Style(dim=True)) if name == "verify" else STYLES.get(cell.style, "")
+                style = VERIFY_STYLES.get(cell.text, DIM) if name == "verify" else _parsed(STYLES.get(cell.style, ""))
                 value = cell.text
                 if name == "test":
                     if s.problem:
                         value, style = one_line(f"{s.path}: {s.problem}", None), self.get_component_rich_style("recording-list--problem")
                     else:
                         value = self._test_cell(row, s, w)
-                    if len(value) > w:
-                        value = value[: w - 1] + "…"
-                elif name == "id":
-                    value = value[:w]    # a prefix of a hash is still an id (and what `show` takes)
-                elif len(value) > w:
-                    value = value[: max(0, w - 1)] + "…"
-                text.append(value.ljust(w) + " ", style)
+                    if cell_len(value) > w:
+                        value = set_cell_size(value, w - 1) + "…"
+                elif name != "id" and cell_len(value) > w:   # a prefix of a hash is still an id (and what `show` takes)
+                    value = set_cell_size(value, max(0, w - 1)) + "…"
+                cells.append((set_cell_size(value, w) + " ", style))
             if s.path in self.changed:
-                text.stylize(self.get_component_rich_style("recording-list--changed"), 0, 2)
+                changed = self.get_component_rich_style("recording-list--changed")
+                cells[:2] = [(text, style + changed) for text, style in cells[:2]]
             if s.path in self.marked:
-                text.stylize(self.get_component_rich_style("recording-list--marked"))
-        if index == self.cursor:
-            text.stylize(self.get_component_rich_style("recording-list--cursor"))
-        strip = Strip(text.render(self.app.console), text.cell_len)
+                marked = self.get_component_rich_style("recording-list--marked")
+                cells = [(text, style + marked) for text, style in cells]
         cursor_style = self.get_component_rich_style("recording-list--cursor") if index == self.cursor else None
-        return strip.crop_extend(0, width, cursor_style)
+        if cursor_style is not None:
+            cells = [(text, style + cursor_style) for text, style in cells]
+        segments = [Segment(text, style) for text, style in cells]
+        return Strip(segments).crop_extend(0, width, cursor_style)
 
 
 LOOSE = "(no test id)"
