@@ -28,7 +28,7 @@ from .recording import is_io_problem
 from .walk import NO_STAMP, DirListing, pack_stamps
 
 # Bump when Summary's fields or the reading logic change what a summary (or a cached index.sqlite row) holds.
-SCHEMA = 10
+SCHEMA = 9
 MAGIC = b"cassette-tui index cache\n"
 
 @dataclass

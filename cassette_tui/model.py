@@ -157,7 +157,7 @@ class Summary:
     flags: tuple[str, ...] = ()           # has: tokens: tools, error, reasoning, image, anomaly
     anomalies: tuple[str, ...] = ()       # anomaly codes
     era: str = ""                         # sqlite | flat | per-area
-    text: str = ""                        # what a bare word searches (search_text): messages, response, test id, model, path, id
+    text: str = ""                        # lower-cased message and response text for bare-word search
     status: str | None = None             # verify status (ok, stale, mismatch ...) once known
     host: str | None = None               # the raw host of the request's URL ('localhost:8000'), if any
     finish: str | None = None             # finish_reason normalized: stop length tool_calls content_filter error other
@@ -183,13 +183,6 @@ class Summary:
             "size": self.size,
             "problem": self.problem,
         }
-
-
-def search_text(text: str, test_id: str | None, model: str | None, path: str, id: str) -> str:
-    """A summary's `text`: everything a bare word searches, lower-cased in one string, so a
-    keystroke's filter is one `in` per recording (100,000 of them in 40 ms, not 110). The
-    fields are NUL-separated: a glob is matched field by field, and a typed word has no NUL."""
-    return "\0".join((text, (test_id or "").lower(), (model or "").lower(), path.lower(), id.lower()))
 
 
 # A Summary as the tuple of its fields, in order: Summary(*summary_row(s)) == s. The

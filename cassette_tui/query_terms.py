@@ -228,14 +228,28 @@ def _bare(chars: Chars) -> Predicate:
             return search(h)
 
         def bare_glob(s: Summary) -> bool:
-            return any(hit(field) for field in s.text.split("\0"))   # field by field (search_text)
+            t = s.test_id
+            m = s.model
+            return (
+                hit(s.text)
+                or (t is not None and hit(t.lower()))
+                or (m is not None and hit(m.lower()))
+                or hit(s.path.lower())
+                or hit(s.id.lower())
+            )
         return bare_glob
     needle = value_text(chars).lower()
-    if "\0" in needle:   # would span the fields of search_text
-        return lambda s: False
 
     def bare(s: Summary) -> bool:
-        return needle in s.text
+        t = s.test_id
+        m = s.model
+        return (
+            needle in s.text
+            or (t is not None and needle in t.lower())
+            or (m is not None and needle in m.lower())
+            or needle in s.path.lower()
+            or needle in s.id.lower()
+        )
     return bare
 
 

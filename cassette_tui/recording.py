@@ -12,7 +12,7 @@ from . import envelope
 from .conversation import Step, request_steps, response_steps
 from .envelope import name_form  # noqa: F401 - re-exported
 from .jsonio import JSONProblem, loads
-from .model import Result, Summary, search_text
+from .model import Result, Summary
 from .providers import host_of, infer_provider, provider_from_test_id, provider_from_url  # noqa: F401 - re-exported
 from .streams import reassemble, type_label
 from .tools import offered_tools
@@ -258,8 +258,7 @@ class Recording:
         """The index row. Pass `era` when the caller knows it (the index does, without a stat)."""
         rel = rel_path if rel_path is not None else self.path
         if self.problem:
-            return Summary(id=self.id, path=rel, kind="invalid", size=self.size, mtime=self.mtime, problem=self.problem,
-                           text=search_text("", None, None, rel, self.id))
+            return Summary(id=self.id, path=rel, kind="invalid", size=self.size, mtime=self.mtime, problem=self.problem)
         # Written for speed: the index calls this once per file of a cold scan, so the
         # lazy attributes are bypassed for the same functions called directly.
         data = self.data
@@ -292,14 +291,13 @@ class Recording:
         if anomalies:
             flags.append("anomaly")
         chunks = response.get("body")
-        model = _model_of(req, body)
         return Summary(
             id=self.id,
             path=rel,
             test_id=test_id,
             kind=kind,
             endpoint=endpoint,
-            model=model,
+            model=_model_of(req, body),
             provider=_provider_of(req, request_kind, test_id, url, response, kind),
             streaming=_streaming(kind, response),
             chunks=_chunk_count(chunks, kind, result),
@@ -312,7 +310,7 @@ class Recording:
             flags=tuple(flags),
             anomalies=tuple(dict.fromkeys([a.code for a in anomalies])) if anomalies else (),
             era=self.era if era is None else era,
-            text=search_text(_search_text(req_steps, result), test_id, model, rel, self.id),
+            text=_search_text(req_steps, result),
             host=host_of(url),
             finish=result.finish,
         )

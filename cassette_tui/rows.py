@@ -114,34 +114,65 @@ class TestLabel(NamedTuple):
     distinct: bool     # its parameters tell it from a sibling (keep them when cutting)
 
 
-def sibling_labels(test_ids: Iterable[str | None]) -> dict[str, TestLabel]:
+class SiblingLabels:
     """For each test id, its name without the file and with the parameters every sibling shares folded.
 
     Siblings are the parametrizations of one test function: `[client_with_models-txt=openai/gpt-4o]`
     and `[openai_client-txt=openai/gpt-4o]` read `[client_with_models-…]` and `[openai_client-…]`,
-    the part that tells them apart kept whole.
+    the part that tells them apart kept whole. A function's labels are worked out when one of
+    its tests is first asked for (a screen of rows), not for all 50,000 tests of a large tree.
     """
-    by_function: dict[str, set[str]] = {}
-    for test_id in test_ids:
-        if test_id:
-            by_function.setdefault(test_function(test_id)[0], set()).add(test_id)
+
+    __slots__ = ("_by_function", "_labels")
+
+    def __init__(self, test_ids: Iterable[str | None]) -> None:
+        self._by_function: dict[str, set[str]] = {}
+        self._labels: dict[str, TestLabel] = {}
+        for test_id in set(test_ids):
+            if test_id:
+                self._by_function.setdefault(test_function(test_id)[0], set()).add(test_id)
+
+    def get(self, test_id: str | None) -> TestLabel | None:
+        if not test_id:
+            return None
+        label = self._labels.get(test_id)
+        if label is None:
+            ids = self._by_function.get(test_function(test_id)[0])
+            if ids is None or test_id not in ids:
+                return None
+            self._labels.update(_function_labels(ids))
+            label = self._labels[test_id]
+        return label
+
+    def __getitem__(self, test_id: str) -> TestLabel:
+        label = self.get(test_id)
+        if label is None:
+            raise KeyError(test_id)
+        return label
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids in self._by_function.values())
+
+
+def _function_labels(ids: set[str]) -> dict[str, TestLabel]:
+    """The labels of one function's tests (see SiblingLabels)."""
+    function = test_function(next(iter(ids)))[0]
+    name = function.split("::", 1)[-1]
+    params = {i: test_function(i)[1].split("-") for i in ids}
+    shared = set.intersection(*(set(p) for p in params.values())) if len(ids) > 1 else set()
     labels: dict[str, TestLabel] = {}
-    for function, ids in by_function.items():
-        name = function.split("::", 1)[-1]
-        params = {i: test_function(i)[1].split("-") for i in ids}
-        shared = set.intersection(*(set(p) for p in params.values())) if len(ids) > 1 else set()
-        for test_id, parts in params.items():
-            if not test_function(test_id)[1] or len(ids) == 1:
-                labels[test_id] = TestLabel(test_id.split("::", 1)[-1], False)
-                continue
-            kept: list[str] = []
-            for part in parts:
-                if part in shared and len(parts) > 1:
-                    if not kept or kept[-1] != "…":
-                        kept.append("…")
-                else:
-                    kept.append(part)
-            labels[test_id] = TestLabel(f"{name}[{'-'.join(kept)}]", True)
+    for test_id, parts in params.items():
+        if not test_function(test_id)[1] or len(ids) == 1:
+            labels[test_id] = TestLabel(test_id.split("::", 1)[-1], False)
+            continue
+        kept: list[str] = []
+        for part in parts:
+            if part in shared and len(parts) > 1:
+                if not kept or kept[-1] != "…":
+                    kept.append("…")
+            else:
+                kept.append(part)
+        labels[test_id] = TestLabel(f"{name}[{'-'.join(kept)}]", True)
     return labels
 
 

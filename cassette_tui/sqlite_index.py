@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import Summary, search_text
+from .model import Summary
 
 
 @dataclass(slots=True)
@@ -126,5 +126,4 @@ def missing_file_summary(row: SqliteRow) -> Summary:
         model=row.model or None,
         streaming=row.is_streaming,
         problem=f"listed in index.sqlite ({row.db}) but the file is missing",
-        text=search_text("", None, row.model or None, row.response_file, Path(row.response_file).stem),
     )

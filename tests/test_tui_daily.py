@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cassette_tui.rows import MARKERS, fit_test_label, sibling_labels
+from cassette_tui.rows import MARKERS, SiblingLabels, fit_test_label
 from cassette_tui.tui.app import CassetteApp
 from cassette_tui.tui.detail import DetailPane
 from cassette_tui.tui.recording_list import LOOSE, RecordingList
@@ -294,7 +294,8 @@ def test_sibling_labels_fold_what_siblings_share_and_keep_what_differs() -> None
         "tests/integration/x/test_v.py::test_store[openai_client-vector_io=faiss-txt=openai/gpt-4o]",
         "tests/integration/x/test_v.py::test_other[openai_client]",
     ]
-    labels = sibling_labels(ids)
+    labels = SiblingLabels(ids + [None, ids[0]])
+    assert len(labels) == 3 and labels.get(None) is None and labels.get("tests/y.py::test_store[openai_client]") is None
     assert labels[ids[0]].text == "test_store[client_with_models-…]"
     assert labels[ids[1]].text == "test_store[openai_client-…]"
     assert labels[ids[2]] == ("test_other[openai_client]", False)

@@ -27,7 +27,7 @@ from textual.strip import Strip
 
 from ..model import Summary, summary_sort_key
 from ..rich_view import STYLES
-from ..rows import LIST_COLUMNS, TestLabel, fit_test_label, row_cells, row_marker, sibling_labels
+from ..rows import LIST_COLUMNS, SiblingLabels, TestLabel, fit_test_label, row_cells, row_marker
 from ..view import one_line, short_test
 
 
@@ -170,7 +170,7 @@ class RecordingList(ScrollView, can_focus=True):
         self.marked: set[str] = set()        # paths
         self.changed: set[str] = set()       # paths changed by live reload and not yet seen
         self.collapsed: set[str] = set()     # group keys folded in grouped view
-        self.labels: dict[str, TestLabel] = {}   # test id -> its label in the flat list (siblings told apart)
+        self.labels = SiblingLabels(())   # test id -> its label in the flat list (siblings told apart)
         # the last recording the cursor was on (kept across views); not `anchor`, a Widget method
         self.anchor_path: str | None = None
         self._summaries: list[Summary] = []
@@ -189,7 +189,7 @@ class RecordingList(ScrollView, can_focus=True):
         source = everything if everything is not None else summaries
         if source is not self._label_source:
             self._label_source = source
-            self.labels = sibling_labels(s.test_id for s in source)
+            self.labels = SiblingLabels(s.test_id for s in source)
         self._summaries, self._view = summaries, (grouped, sort, reverse)
         if grouped and current is not None:
             self._unfold_for(current, summaries)
@@ -396,7 +396,7 @@ class RecordingList(ScrollView, can_focus=True):
         cursor = index == self.cursor and self.has_focus, index == self.cursor
         if s is None:
             return ("#", row.label, row.depth, row.count, row.collapsed, width, cursor)
-        label = self.labels.get(s.test_id or "") if not row.depth else None
+        label = self.labels.get(s.test_id) if not row.depth else None
         return (s.path, s.mtime, s.size, s.problem, s.status, row.depth, label, width, cursor, s.path in self.marked, s.path in self.changed)
 
     def on_focus(self) -> None:
