@@ -1,6 +1,6 @@
 """Live reload under a burst of writes, in the real app (Textual's test driver), for bench_scale.py.
 
-While a thread writes N recordings into a new folder of the tree at a steady
+While another process writes N recordings into a new folder of the tree at a steady
 rate (a re-record in full swing), a key moves the list's cursor (`j`/`k`) every
 50 ms, and each is timed from when it was sent to the frame that shows it. Every frame in which
 the app's rows changed is noted (time, rows); afterwards each written file's
@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import shutil
-import threading
+import subprocess
+import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -27,19 +30,15 @@ from cassette_tui.tui.recording_list import RecordingList
 KEY_EVERY = 0.05
 
 
-def _writer(folder: Path, payloads: list[bytes], seconds: float, written: dict[str, float], root: Path) -> None:
+def _writer(folder: Path, payloads: list[bytes], seconds: float, root: Path, log: Path) -> subprocess.Popen:
+    """The burst, written by another process as a recorder is (a pytest run): a writer thread in the
+    app's process would take the GIL from the app, which no real recorder does. The child prints
+    each file's write time into `log` (CLOCK_MONOTONIC: perf_counter, the same clock in both processes)."""
     folder.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for i, data in enumerate(payloads):
-        due = start + seconds * i / len(payloads)
-        pause = due - time.perf_counter()
-        if pause > 0:
-            time.sleep(pause)
-        path = folder / f"{i:064x}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)   # as a recorder that writes whole files: the row never sees half a file
-        written[path.relative_to(root).as_posix()] = time.perf_counter()
+    with tempfile.NamedTemporaryFile(prefix="burst-", suffix=".pickle", delete=False) as blob:   # outside the tree
+        pickle.dump(payloads, blob)
+    writer = Path(__file__).with_name("burst_writer.py")
+    return subprocess.Popen([sys.executable, str(writer), str(folder), blob.name, str(seconds), str(root), str(log)])
 
 
 async def burst(root: Path, payloads: list[bytes], seconds: float) -> tuple[list[float], list[float], int]:
@@ -80,12 +79,12 @@ async def burst(root: Path, payloads: list[bytes], seconds: float) -> tuple[list
                 return result
 
             app._display = timed
-            thread = threading.Thread(target=_writer, args=(folder, payloads, seconds, written, root), daemon=True)
-            thread.start()
+            log = Path(tempfile.mkdtemp(prefix="burst-")) / "written"
+            writer = _writer(folder, payloads, seconds, root, log)
             n = 0
             # Keys as a terminal sends them: posted at a steady pace whatever the app is doing
             # (the pilot's press() would wait for the app to be idle first).
-            while thread.is_alive():
+            while writer.poll() is None:
                 key = "j" if n % 2 == 0 else "k"
                 n += 1
                 event = events.Key(key, key)
@@ -93,6 +92,9 @@ async def burst(root: Path, payloads: list[bytes], seconds: float) -> tuple[list
                 posted.append(time.perf_counter())
                 app._driver.send_message(event)
                 await asyncio.sleep(KEY_EVERY)
+            for line in log.read_text().splitlines():
+                rel, at = line.rsplit(" ", 1)
+                written[rel] = float(at)
             deadline = time.perf_counter() + 30
             while (posted or handled) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.01)
@@ -127,3 +129,4 @@ def run_burst(root: Path, count: int, seconds: float) -> tuple[list[float], list
             break
     payloads = [sources[i % len(sources)].read_bytes() for i in range(count)]
     return asyncio.run(burst(root, payloads, seconds))
+

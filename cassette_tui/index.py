@@ -98,6 +98,7 @@ class Index:
 
     def __init__(self, root: str | os.PathLike[str], *, recordings_only: bool = False, use_cache: bool = True):
         self.root = Path(root).resolve()
+        self._root_str = str(self.root)
         # In auto-discovery mode only files under a `recordings` folder count, so a
         # repository's package.json and friends are not listed as broken recordings.
         self.recordings_only = recordings_only
@@ -236,26 +237,23 @@ class Index:
             self.apply([change])
         return change
 
-    def probe(self, path: str | os.PathLike[str]) -> Change | None:
+    def probe(self, path: str | os.PathLike[str], _folders: dict[str, str | None] | None = None) -> Change | None:
         """What `refresh` would change for one path, without changing anything.
 
         Reads the file if it is new or changed; safe in a worker thread while the
         index is only read elsewhere. `apply` then commits a whole batch at once.
+        `_folders` (probe_tree's, for one batch) keeps each folder's resolved path:
+        resolving every file's whole path was half the cost of a probe in a burst.
         """
-        abs_path = Path(path)
-        if not abs_path.is_absolute():
-            abs_path = self.root / abs_path
-        try:
-            rel = abs_path.resolve().relative_to(self.root).as_posix() if abs_path.exists() else abs_path.relative_to(self.root).as_posix()
-        except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop (RuntimeError before 3.13)
-            return None
-        if not rel.endswith(".json") or any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")[:-1]):
+        rel = self._rel_of(os.path.join(self._root_str, os.fspath(path)), _folders)
+        if rel is None or not rel.endswith(".json") or any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")[:-1]):
             return None
         if self.recordings_only and "/recordings/" not in "/" + rel:  # the same test as _walk
             return None
+        abs_path = os.path.join(self._root_str, rel)
         old = self.summaries.get(rel)
         try:
-            st = abs_path.stat()
+            st = os.stat(abs_path)
             exists = stat.S_ISREG(st.st_mode)
         except OSError:
             exists = False
@@ -263,13 +261,39 @@ class Index:
             return Change("removed", rel, old) if old is not None else None
         if old is not None and old.size == st.st_size and old.mtime == st.st_mtime and not old.problem:
             return None
-        summary = Recording.load(abs_path).summary(rel, era_of(str(abs_path)))
+        summary = Recording.load(Path(abs_path)).summary(rel, era_of(abs_path))
         if summary.problem and summary.problem.startswith(VANISHED):
             # Deleted between the stat and the read: the deletion's own event may already be spent.
             return Change("removed", rel, old) if old is not None else None
         if old is not None and old.problem and dataclasses.replace(summary, status=old.status) == old:
             return None  # a broken file read again, still the same: nothing to announce
         return Change("added" if old is None else "changed", rel, summary, (st.st_size, st.st_mtime_ns))
+
+    def _rel_of(self, abs_path: str, folders: dict[str, str | None] | None) -> str | None:
+        """`abs_path` relative to the root, '/'-separated: resolved when the file exists (a link is
+        indexed where it leads), as written when it does not; None when outside the tree."""
+        root = self._root_str
+        try:
+            is_link = stat.S_ISLNK(os.lstat(abs_path).st_mode)
+            exists = True
+        except (OSError, ValueError):
+            is_link = exists = False
+        if is_link or folders is None or ".." in abs_path.split(os.sep):
+            p = Path(abs_path)
+            try:
+                rel = p.resolve().relative_to(self.root) if p.exists() else p.relative_to(self.root)
+            except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop (RuntimeError before 3.13)
+                return None
+            return rel.as_posix()
+        if not exists:
+            inside = abs_path.startswith(root + os.sep)
+            return abs_path[len(root) + 1:].replace(os.sep, "/") if inside else None
+        folder, name = os.path.split(abs_path)
+        if folder not in folders:
+            real = os.path.realpath(folder)
+            folders[folder] = "" if real == root else real[len(root) + 1:].replace(os.sep, "/") + "/" if real.startswith(root + os.sep) else None
+        prefix = folders[folder]
+        return None if prefix is None else prefix + name
 
     def probe_tree(self, paths: list[str]) -> list[Change]:
         """What `refresh` would change for paths reported by a watcher, folders included.
@@ -280,22 +304,27 @@ class Index:
         """
         files: dict[str, None] = {}
         gone: list[str] = []
+        root = self._root_str
         for path in paths:
-            abs_path = Path(path) if Path(path).is_absolute() else self.root / path
+            abs_path = os.path.normpath(os.path.join(root, path))   # as Path did: '.' and '//' gone ('..' kept below)
+            if not abs_path.startswith(root + os.sep):
+                continue
+            parts = abs_path[len(root) + 1:].split(os.sep)
+            if any(part in SKIP_DIRS or part.startswith(".") for part in parts[:-1]) or not parts[-1]:
+                continue
             try:
-                parts = abs_path.relative_to(self.root).parts
-            except ValueError:
-                continue
-            if any(part in SKIP_DIRS or part.startswith(".") for part in parts[:-1]) or not parts:
-                continue
-            if os.path.isdir(abs_path):
-                if parts[-1] not in SKIP_DIRS and not parts[-1].startswith("."):
-                    files.update((str(self.root / rel), None) for rel, _st in TreeWalk(str(self.root), recordings_only=self.recordings_only).files(str(abs_path)))
-            elif not os.path.lexists(abs_path):
+                mode: int | None = os.lstat(abs_path).st_mode
+            except (OSError, ValueError):
+                mode = None
+            if mode is None:
                 gone.append("/".join(parts) + "/")
+            elif stat.S_ISDIR(mode) or (stat.S_ISLNK(mode) and os.path.isdir(abs_path)):
+                if parts[-1] not in SKIP_DIRS and not parts[-1].startswith("."):
+                    files.update((os.path.join(root, rel), None) for rel, _st in TreeWalk(root, recordings_only=self.recordings_only).files(abs_path))
             if path.endswith(".json"):
-                files[str(abs_path)] = None  # a file, or a folder named *.json that was a file before
-        changes = [c for c in map(self.probe, files) if c is not None]
+                files[abs_path] = None  # a file, or a folder named *.json that was a file before
+        folders: dict[str, str | None] = {}
+        changes = [c for c in (self.probe(f, folders) for f in files) if c is not None]
         if gone:
             prefixes = tuple(gone)
             probed = {c.path for c in changes}
