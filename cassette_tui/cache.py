@@ -4,11 +4,14 @@
 Never inside the scanned tree. A corrupt, foreign or outdated cache file is
 ignored and rewritten; losing it only costs one cold scan.
 
-The file is `marshal` data behind a magic line and a CRC: a warm start reads it
-in about a millisecond, where JSON took twice that, and it holds any Python
-string (a non-UTF-8 file name, a lone surrogate) that JSON refuses. marshal
-never runs code: it only builds strings, numbers, tuples and dicts; the CRC
-catches a damaged file before marshal sees it.
+The file is `marshal` data behind a magic line: a warm start reads it in about a
+millisecond, where JSON took twice that, and it holds any Python string (a
+non-UTF-8 file name, a lone surrogate) that JSON refuses. marshal never runs
+code: it only builds strings, numbers, tuples and dicts. The data is a series
+of chunks (the index: one per column), each with its length and CRC: the CRC
+catches a damaged chunk before marshal sees it, and a reader holds one chunk's
+bytes at a time, not the whole file's (100 MB more at the peak for 100,000
+recordings).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from .walk import NO_STAMP, DirListing, pack_stamps
 
 # Bump when Summary's fields or the reading logic change what a summary (or a cached index.sqlite row) holds.
 SCHEMA = 9
-MAGIC = b"cassette-tui index cache\n"
+MAGIC = b"cassette-tui index cache, chunked\n"
 
 @dataclass
 class Snapshot:
@@ -80,13 +83,11 @@ _PATH = [f.name for f in fields(Summary)].index("path")
 def load(root: Path) -> Snapshot | None:
     """The snapshot the last scan of `root` saved, or None when there is no usable one."""
     try:
-        payload = _read_payload(cache_file(root))
-        if payload is None:
+        parts = _read_parts(cache_file(root), str(root))
+        if parts is None or len(parts) != 7 + _WIDTH:
             return None
-        key, cached_root, listed_at_ns, sizes, mtimes, columns, dirs, sqlite = marshal.loads(payload)
-        if key != _schema_key() or cached_root != str(root):
-            return None
-        if len(columns) != _WIDTH or any(len(c) != len(sizes) for c in (mtimes, *columns)):
+        listed_at_ns, sizes, mtimes, dirs, sqlite, *columns = parts[2:]
+        if any(len(c) != len(sizes) for c in (mtimes, *columns)):
             return None  # written by another layout of Summary: would load shifted or half empty
         if not _well_typed(listed_at_ns, sizes, mtimes, columns, dirs, sqlite):
             return None  # a valid CRC over values of the wrong types (a bug, another writer): rebuild
@@ -168,19 +169,57 @@ def save(root: Path, snapshot: Snapshot) -> None:
         return  # a summary with no stamp: a bug, but no reason to write a wrong cache
     columns = _columns(list(snapshot.summaries.values()))
     dirs = _dirs_with_stamps(snapshot)
-    _write_payload(cache_file(root), root, (_schema_key(), str(root), snapshot.listed_at_ns, sizes, mtimes, columns, dirs, snapshot.sqlite))
+    _write_parts(cache_file(root), root, (_schema_key(), str(root), snapshot.listed_at_ns, sizes, mtimes, dirs, snapshot.sqlite, *columns))
 
 
-def _read_payload(path: Path) -> memoryview | None:
-    """A cache file's marshal payload, or None if it is absent, foreign or damaged."""
-    raw = path.read_bytes()
-    if not raw.startswith(MAGIC):
-        return None
-    head = len(MAGIC)
-    payload = memoryview(raw)[head + 4:]
-    if zlib.crc32(payload) != int.from_bytes(raw[head:head + 4], "little"):
-        return None
-    return payload
+_HEAD = 12   # a chunk's length (8 bytes) and CRC (4), little-endian
+
+
+def _read_parts(path: Path, root: str) -> list[Any] | None:
+    """The parts a cache file holds, or None if it is absent, foreign, damaged, of another
+    schema or of another root (the first two parts say which; nothing more is read then)."""
+    parts: list[Any] = []
+    with open(path, "rb") as f:
+        if f.read(len(MAGIC)) != MAGIC:
+            return None
+        while head := f.read(_HEAD):
+            if len(head) != _HEAD:
+                return None
+            size, crc = int.from_bytes(head[:8], "little"), int.from_bytes(head[8:], "little")
+            chunk = f.read(size)
+            if len(chunk) != size or zlib.crc32(chunk) != crc:
+                return None
+            parts.append(marshal.loads(chunk))
+            del chunk   # before the next one is read: one chunk's bytes at a time
+            if len(parts) == 2 and parts != [_schema_key(), root]:
+                return None
+    return parts if len(parts) >= 2 else None
+
+
+def _write_parts(path: Path, root: Path, parts: tuple[Any, ...]) -> None:
+    """Marshal each part as a chunk of `path`, atomically (temp file + rename); failing to write
+    is not an error. The first two parts must be the schema key and the root (see _read_parts)."""
+    if _inside(path, root):
+        return  # a cache dir pointed inside the recordings would write into them: never
+    try:
+        chunks = [marshal.dumps(part) for part in parts]
+    except ValueError:  # an object marshal cannot write slipped into a row: better no cache than a crash
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(MAGIC)
+                for chunk in chunks:
+                    f.write(len(chunk).to_bytes(8, "little") + zlib.crc32(chunk).to_bytes(4, "little"))
+                    f.write(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -210,29 +249,6 @@ def _inside(path: Path, root: Path) -> bool:
     return False
 
 
-def _write_payload(path: Path, root: Path, value: Any) -> None:
-    """Marshal `value` to `path` atomically (temp file + rename); failing to write is not an error."""
-    if _inside(path, root):
-        return  # a cache dir pointed inside the recordings would write into them: never
-    try:
-        payload = marshal.dumps(value)
-    except ValueError:  # an object marshal cannot write slipped into a row: better no cache than a crash
-        return
-    data = MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
-
-
 # --- verify verdicts ------------------------------------------------------------------
 # Hashing every request (all recorder versions) is the slow part of `verify`; a
 # file's own verdict depends only on its name and content, so it is kept by size
@@ -250,19 +266,16 @@ def verdicts_file(root: Path) -> Path:
 
 def load_verdicts(root: Path) -> VerdictRows:
     try:
-        payload = _read_payload(verdicts_file(root))
-        if payload is None:
+        parts = _read_parts(verdicts_file(root), str(root))
+        if parts is None or len(parts) != 3 or not isinstance(parts[2], dict):
             return {}
-        key, cached_root, rows = marshal.loads(payload)
-        if key != _schema_key() or cached_root != str(root) or not isinstance(rows, dict):
-            return {}
-        return rows
+        return parts[2]
     except (OSError, ValueError, TypeError, EOFError):
         return {}
 
 
 def save_verdicts(root: Path, rows: VerdictRows) -> None:
-    _write_payload(verdicts_file(root), root, (_schema_key(), str(root), rows))
+    _write_parts(verdicts_file(root), root, (_schema_key(), str(root), rows))
 
 
 def _dirs_with_stamps(snapshot: Snapshot) -> dict[str, tuple[Any, ...]]:

@@ -370,24 +370,19 @@ def _module_cache_file(root: Path) -> Path:
 
 
 def load_module_cache(root: Path) -> dict[str, Any]:
-    import marshal
-
-    from .cache import _read_payload, _schema_key
+    from .cache import _read_parts
 
     try:
-        payload = _read_payload(_module_cache_file(root))
-        if payload is None:
-            return {}
-        key, cached_root, rows = marshal.loads(payload)
-        return rows if key == _schema_key() and cached_root == str(root) and isinstance(rows, dict) else {}
+        parts = _read_parts(_module_cache_file(root), str(root))
+        return parts[2] if parts is not None and len(parts) == 3 and isinstance(parts[2], dict) else {}
     except (OSError, ValueError, TypeError, EOFError):
         return {}
 
 
 def save_module_cache(root: Path, rows: dict[str, Any]) -> None:
-    from .cache import _schema_key, _write_payload
+    from .cache import _schema_key, _write_parts
 
-    _write_payload(_module_cache_file(root), root, (_schema_key(), str(root), rows))
+    _write_parts(_module_cache_file(root), root, (_schema_key(), str(root), rows))
 
 
 def tied_to_test(kind: str | None, test_id: str | None) -> bool:

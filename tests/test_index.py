@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -295,20 +294,32 @@ def _rewritten(cache_file: Path, change) -> bytes:
 
     Damage a CRC would not catch: what a cache written by another version could hold.
     """
-    raw = cache_file.read_bytes()
-    head = len(summary_cache.MAGIC)
-    fields = list(marshal.loads(raw[head + 4:]))
+    root = cached_root(cache_file)
+    fields = summary_cache._read_parts(cache_file, root)
     change(fields)
-    payload = marshal.dumps(tuple(fields))
-    return summary_cache.MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
+    out = cache_file.with_name("rewritten")
+    summary_cache._write_parts(out, Path(root), tuple(fields))
+    data = out.read_bytes()
+    out.unlink()
+    return data
+
+
+def cached_root(cache_file: Path) -> str:
+    """The root a cache file names (its second chunk)."""
+    with open(cache_file, "rb") as f:
+        f.read(len(summary_cache.MAGIC))
+        for _ in range(2):
+            size = int.from_bytes(f.read(12)[:8], "little")
+            part = marshal.loads(f.read(size))
+    return part
 
 
 def _drop_columns(fields: list) -> None:
-    fields[5] = fields[5][:3]         # the summary columns, as an older Summary would have had
+    del fields[10:]                   # 3 summary columns, as an older Summary would have had
 
 
 def _short_column(fields: list) -> None:
-    fields[5] = [col[:-1] for col in fields[5]]
+    fields[7:] = [col[:-1] for col in fields[7:]]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "empty", "magic-only", "flipped-byte", "wrong-schema", "fewer-columns", "short-columns", "wrong-root", "delete-dir", "delete-file"])
@@ -469,7 +480,7 @@ def test_cache_lives_in_the_cache_dir_and_the_tree_is_never_written(tree: Path, 
     assert cf.name.startswith("index-") and cf.name.endswith(".bin")
     assert sorted(p.name for p in cache_dir.iterdir()) == [cf.name]   # no temp file left behind
     # one file per root, keyed by the resolved root path
-    assert marshal.loads(cf.read_bytes()[len(summary_cache.MAGIC) + 4:])[1] == str(tree.resolve())
+    assert cached_root(cf) == str(tree.resolve())
     assert sorted(summary_cache.load(tree.resolve()).summaries) == sorted([*rels, "old/recordings/responses/aaaaaaaaaaaa.json"])  # what recordings_only kept
 
 

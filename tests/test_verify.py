@@ -260,8 +260,6 @@ def test_a_second_verify_hashes_only_what_changed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("damage", ["garbage", "rows-of-other-shapes", "wrong-schema"])
 def test_a_damaged_verdict_cache_is_survived(tmp_path: Path, damage: str) -> None:
-    import marshal
-    import zlib
 
     from cassette_tui import cache
 
@@ -270,7 +268,7 @@ def test_a_damaged_verdict_cache_is_survived(tmp_path: Path, damage: str) -> Non
     reference = _own(verify_index(Index(root).scan()))
     vf = cache.verdicts_file(root.resolve())
     assert vf.is_file()
-    key, cached_root, rows = marshal.loads(vf.read_bytes()[len(cache.MAGIC) + 4:])
+    key, cached_root, rows = cache._read_parts(vf, str(root.resolve()))
     if damage == "garbage":
         vf.write_bytes(b"\x00garbage" * 30)
     else:
@@ -278,8 +276,7 @@ def test_a_damaged_verdict_cache_is_survived(tmp_path: Path, damage: str) -> Non
             key = "0:0"
         else:   # what a corrupt (or foreign) file with a right CRC could hold
             rows = {rel: bad for rel, bad in zip(rows, [5, "xyz", (1, 2), (1, 2, (3,)), None, [], {}] * 9, strict=False)}
-        payload = marshal.dumps((key, cached_root, rows))
-        vf.write_bytes(cache.MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload)
+        cache._write_parts(vf, root, (key, cached_root, rows))
     again = verify_index(Index(root).scan())
     assert _own(again) == reference
     assert again.hashed == 7

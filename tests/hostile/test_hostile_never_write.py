@@ -268,21 +268,17 @@ def test_a_cache_dir_reaching_the_tree_through_a_bind_mount_is_never_written(tmp
 
 
 def _write_cache(cf: Path, value: tuple) -> None:
-    import marshal
-    import zlib
-
-    payload = marshal.dumps(value)
-    cf.write_bytes(summary_cache.MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload)
+    """(key, root, listed, sizes, mtimes, columns, dirs, sqlite) as the cache's chunks, CRCs right."""
+    key, cached_root, listed, sizes, mtimes, columns, dirs, sqlite = value
+    summary_cache._write_parts(cf, Path(cached_root), (key, cached_root, listed, sizes, mtimes, dirs, sqlite, *columns))
 
 
 def test_a_cache_with_a_valid_checksum_but_wrong_types_is_rebuilt(browsed: Path, _private_cache: Path) -> None:
-    import marshal
-
     root = browsed.resolve()
     reference = Index(root, use_cache=False).scan().summaries
     Index(root).scan()
     cf = summary_cache.cache_file(root)
-    key, cached_root, listed, sizes, mtimes, columns, dirs, sqlite = marshal.loads(summary_cache._read_payload(cf))
+    key, cached_root, listed, sizes, mtimes, dirs, sqlite, *columns = summary_cache._read_parts(cf, str(root))
     n = len(sizes)
     field = {f: i for i, f in enumerate(summary_cache._INDEX)}
 
