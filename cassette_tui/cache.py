@@ -202,23 +202,21 @@ def _write_parts(path: Path, root: Path, parts: tuple[Any, ...]) -> None:
     if _inside(path, root):
         return  # a cache dir pointed inside the recordings would write into them: never
     try:
-        chunks = [marshal.dumps(part) for part in parts]
-    except ValueError:  # an object marshal cannot write slipped into a row: better no cache than a crash
-        return
-    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(MAGIC)
-                for chunk in chunks:
+                for part in parts:   # one chunk's bytes at a time, here too
+                    chunk = marshal.dumps(part)
                     f.write(len(chunk).to_bytes(8, "little") + zlib.crc32(chunk).to_bytes(4, "little"))
                     f.write(chunk)
+                    del chunk
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
-    except OSError:
+    except (OSError, ValueError):   # ValueError: an object marshal cannot write slipped into a row: better no cache than a crash
         pass
 
 

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .model import Summary
     from .verify import Verdict
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
@@ -62,11 +65,11 @@ def safe_cwd() -> str:
     return os.path.abspath(os.sep)
 
 
-async def verify_in_child(root: str) -> dict[str, Verdict] | None:
+async def verify_in_child(root: str, summaries: Mapping[str, Summary] | None = None) -> dict[str, Verdict] | None:
     """Every file's verdict of the tree at `root` (absolute), computed in an isolated child
     interpreter: hashing a tree is CPU-bound Python that would hold a UI's GIL. None when no
     child could run or it failed (the caller may verify in a thread instead). Cancelling
-    kills the child at once.
+    kills the child at once. `summaries` (the caller's index) lend the verdicts their strings.
 
     A plain Popen waited for in a thread, not asyncio's subprocess support: cancelled while
     it connects the child's pipes, that hangs for good (CPython gh-103847, gh-125502), and
@@ -86,4 +89,4 @@ async def verify_in_child(root: str) -> dict[str, Verdict] | None:
         raise
     if proc.returncode != 0:
         return None
-    return read_tree_verdicts(out) or None
+    return read_tree_verdicts(out, summaries) or None

@@ -354,7 +354,7 @@ class CassetteApp(App[int]):
         """
         from ..child import verify_in_child
 
-        verdicts = await verify_in_child(str(self.root))
+        verdicts = await verify_in_child(str(self.root), self.live.index.summaries if self.live is not None else None)
         if verdicts is None:  # no child process possible: here, off the UI thread
             verdicts = await asyncio.to_thread(self._verify_in_thread)
         if verdicts is not None:
