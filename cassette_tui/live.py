@@ -40,10 +40,15 @@ class LiveIndex:
     def __init__(self, index: Index, lock: threading.Lock | None = None) -> None:
         self.index = index
         self.lock = lock or threading.Lock()
+        self.reading = False   # a batch is being read: more changes are on their way
 
     def refresh(self, paths: list[str]) -> Batch | None:
         """Read the changed paths (outside the lock), then apply what changed (under it)."""
-        return self._commit(self.index.probe_tree(paths))
+        self.reading = True
+        try:
+            return self._commit(self.index.probe_tree(paths))
+        finally:
+            self.reading = False
 
     def reconcile(self) -> Batch | None:
         """Whatever changed with no event to say so (before the watcher started): a listing finds it."""

@@ -469,3 +469,25 @@ async def test_git_review_lists_changes_since_head(demo_copy):
         await settle(app, pilot)
         assert not isinstance(app.screen, GitReviewScreen)
         assert app.query_one(RecordingList).current_path == f"responses/recordings/{GPT4O}.json"
+
+
+async def test_verify_and_the_cache_save_wait_while_a_batch_of_changes_is_being_read(demo_copy):
+    """During a burst of writes the time since the last batch is no pause: the next is being read.
+    Verifying (a child hashing the tree) or saving the cache then would take the burst's cores."""
+    app = CassetteApp(demo_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.live is not None and app.verify_counts is not None and app.verdicts)
+        await settle(app, pilot)
+        started: list[str] = []
+        app.verify_statuses = lambda: started.append("verify")   # what _start_verify runs
+        app.save_cache_later = lambda: started.append("save")    # what _reload_quiet runs
+        app.live.reading = True
+        app._start_verify()
+        app._reload_quiet()
+        assert started == [] and app._verify_timer is not None and app._reload_timer is not None   # put off
+        app.live.reading = False
+        app._verify_timer.stop()
+        app._reload_timer.stop()
+        app._start_verify()
+        app._reload_quiet()
+        assert started == ["verify", "save"]

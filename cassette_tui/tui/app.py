@@ -326,6 +326,9 @@ class CassetteApp(App[int]):
         self._reload_timer = self.set_timer(RELOAD_QUIET, self._reload_quiet)
 
     def _reload_quiet(self) -> None:
+        if self.live is not None and self.live.reading:   # not quiet: the next batch is being read
+            self._reload_timer = self.set_timer(RELOAD_QUIET, self._reload_quiet)
+            return
         self._reload_timer = None
         counts, self._reload_counts = self._reload_counts, {}
         words = [f"{counts[w]} {w}" for w in ("added", "changed", "removed") if counts.get(w)]
@@ -336,6 +339,12 @@ class CassetteApp(App[int]):
     # --- verify statuses ---------------------------------------------------------------
 
     def _start_verify(self) -> None:
+        # During a burst of writes, batches come slower than they are read: the time since the
+        # last one is no pause. Verifying (a child hashing the tree) or saving the cache then
+        # would take the cores the burst's rows wait for.
+        if self.live is not None and self.live.reading:
+            self._verify_timer = self.set_timer(VERIFY_AFTER_CHANGES, self._start_verify)
+            return
         self._verify_timer = None
         self.verify_statuses()
 
