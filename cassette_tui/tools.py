@@ -85,8 +85,12 @@ def schema_problems(value: Any, schema: dict) -> list[str]:
     `anyOf`/`oneOf`/`allOf` are honoured. A schema that is itself broken, recursive
     without end or refers outside the document yields no problems, never an exception.
     """
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or _surely_valid(value, schema):
         return []
+    return _checked_problems(value, schema)
+
+
+def _checked_problems(value: Any, schema: dict) -> list[str]:
     try:
         entry = _validator(schema)
         errors = sorted(itertools.islice(entry.validator.iter_errors(value), MAX_PROBLEMS), key=_error_order)
@@ -95,6 +99,83 @@ def schema_problems(value: Any, schema: dict) -> list[str]:
         return [_problem_text(e) for e in errors]
     except Exception:  # noqa: BLE001 - SchemaError, UnknownType, Unresolvable, RecursionError ... from a hostile schema
         return []
+
+
+# The keywords jsonschema's draft 2020-12 validator applies (a test holds this to its list);
+# others it ignores, as _surely_valid does. _surely_valid itself applies these few:
+_APPLIED = frozenset({
+    "$ref", "$dynamicRef", "additionalProperties", "allOf", "anyOf", "const", "contains", "dependentRequired",
+    "dependentSchemas", "enum", "exclusiveMaximum", "exclusiveMinimum", "format", "if", "items", "maxItems",
+    "maxLength", "maxProperties", "maximum", "minItems", "minLength", "minProperties", "minimum", "multipleOf",
+    "not", "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames", "required",
+    "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems",
+})
+_OWN = frozenset({"type", "properties", "required", "items", "additionalProperties", "enum", "format"})   # format: checked by nobody without a format checker
+_MAX_DEPTH = 32
+
+
+def _surely_valid(value: Any, schema: Any, depth: int = 0) -> bool:
+    """True only when jsonschema would find nothing wrong; False when not sure (then it is asked).
+
+    Nearly every recorded call fits a plain schema of types, properties, required names
+    and string enums. Saying so here spares importing jsonschema (90 ms of every process
+    that reads a tool call) and running it; a call that breaks its schema, or a schema
+    with any other applied keyword ($ref, anyOf, pattern, minimum ...), goes to jsonschema.
+    """
+    if schema is True:
+        return True
+    if not isinstance(schema, dict) or depth > _MAX_DEPTH or (depth == 0 and "$schema" in schema):
+        return False   # False (never valid) or odd; or another draft's rules
+    for key in schema:
+        if key in _APPLIED and key not in _OWN:
+            return False
+    if "type" in schema:
+        t = schema["type"]
+        if not any(_is_type(value, x) for x in (t if isinstance(t, list) else [t])):
+            return False
+    if "enum" in schema:
+        enum = schema["enum"]
+        if not (isinstance(value, str) and isinstance(enum, list) and value in enum and all(isinstance(e, str) for e in enum)):
+            return False
+    if isinstance(value, dict):
+        properties, required = schema.get("properties", {}), schema.get("required", [])
+        extra = schema.get("additionalProperties", True)
+        if not isinstance(properties, dict) or not isinstance(required, list):
+            return False
+        for name in required:
+            if not isinstance(name, str) or name not in value:
+                return False
+        for name, item in value.items():
+            if name in properties:
+                if not _surely_valid(item, properties[name], depth + 1):
+                    return False
+            elif extra is not True and not _surely_valid(item, extra, depth + 1):
+                return False
+    elif isinstance(value, list) and "items" in schema:
+        items = schema["items"]
+        return all(_surely_valid(item, items, depth + 1) for item in value)
+    return True
+
+
+def _is_type(value: Any, name: Any) -> bool:
+    """JSON Schema's types as jsonschema tells them (1.0 is an integer, True is not)."""
+    if name == "string":
+        return isinstance(value, str)
+    if name == "object":
+        return isinstance(value, dict)
+    if name == "array":
+        return isinstance(value, list)
+    if name == "boolean":
+        return isinstance(value, bool)
+    if name == "null":
+        return value is None
+    if isinstance(value, bool):
+        return False
+    if name == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if name == "number":
+        return isinstance(value, int | float)
+    return False   # an unknown type name: jsonschema's to judge
 
 
 class _Checker:
