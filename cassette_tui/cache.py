@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import operator
 import os
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .model import Summary, summary_row
+from .model import Summary
 from .recording import is_io_problem
 from .walk import NO_STAMP, DirListing, pack_stamps
 
@@ -305,7 +306,8 @@ _SHARED = tuple(_INDEX[n] for n in ("test_id", "kind", "endpoint", "model", "pro
 
 
 def _columns(summaries: list[Summary]) -> list[Any]:
-    columns: list[Any] = list(zip(*map(summary_row, summaries), strict=True)) or [()] * _WIDTH
+    # Field by field: zip(*rows) would hold a tuple per summary, all at once, beside the columns.
+    columns: list[Any] = [list(map(operator.attrgetter(f.name), summaries)) for f in fields(Summary)]
     for i in _SHARED:
         seen: dict[Any, Any] = {}
         try:

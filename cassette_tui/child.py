@@ -82,11 +82,18 @@ async def verify_in_child(root: str, summaries: Mapping[str, Summary] | None = N
                                 stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     except (OSError, ValueError):
         return None
+    def read_and_reap() -> dict[str, Verdict]:
+        assert proc.stdout is not None
+        with proc.stdout:
+            verdicts = read_tree_verdicts(proc.stdout, summaries)   # as they come: one chunk's bytes at a time
+        proc.wait()
+        return verdicts
+
     try:
-        out, _ = await asyncio.to_thread(proc.communicate)
+        verdicts = await asyncio.to_thread(read_and_reap)
     except asyncio.CancelledError:
-        proc.kill()   # the thread's communicate() then returns at once, and reaps it
+        proc.kill()   # the thread's read then ends at once, and it reaps the child
         raise
     if proc.returncode != 0:
         return None
-    return read_tree_verdicts(out, summaries) or None
+    return verdicts or None

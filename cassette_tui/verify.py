@@ -286,11 +286,16 @@ class VerifyReport:
 _SHIPPED = ("sibling", "group", "notes", "test_state", "test_note")   # the cross-file findings, shipped with each verdict's own fields
 
 
+VERDICTS_PER_CHUNK = 2_000
+
+
 def write_tree_verdicts(root: str, out: Any) -> int:
     """Index and verify the tree at `root`, writing every verdict (typed fields, marshal) to `out`.
 
     The child process's side: hashing a whole tree is CPU-bound Python, and in the UI's
-    process it would hold the GIL that keystrokes need.
+    process it would hold the GIL that keystrokes need. Written in chunks (each its length,
+    then marshal), then a zero length: the parent holds one chunk's bytes at a time, and
+    output cut short is told from a finished one.
     """
     import marshal
 
@@ -298,36 +303,49 @@ def write_tree_verdicts(root: str, out: Any) -> int:
 
     report = verify_index(Index(root).scan())
     # One object per value (a version list, an endpoint, a test id): marshal writes each once
-    # and the parent's copy shares it, as the index's cache does (100,000 verdicts: 76 -> 45 MB).
+    # per chunk and the parent's copy shares it, as the index's cache does.
     seen: dict[Any, Any] = {}
     share = seen.setdefault
-    rows = [(tuple(share(x, x) for x in _own_fields(v)), tuple(share(x, x) for x in (getattr(v, f) for f in _SHIPPED)))
-            for v in report.verdicts.values()]
-    out.write(marshal.dumps(rows))
+    verdicts = list(report.verdicts.values())
+    for start in range(0, len(verdicts), VERDICTS_PER_CHUNK):
+        rows = [(tuple(share(x, x) for x in _own_fields(v)), tuple(share(x, x) for x in (getattr(v, f) for f in _SHIPPED)))
+                for v in verdicts[start:start + VERDICTS_PER_CHUNK]]
+        chunk = marshal.dumps(rows)
+        out.write(len(chunk).to_bytes(8, "little") + chunk)
+    out.write(bytes(8))
     out.flush()
     return 0
 
 
-def read_tree_verdicts(data: bytes, summaries: Mapping[str, Summary] | None = None) -> dict[str, Verdict]:
-    """The parent's side: Verdicts by relative path, from `write_tree_verdicts`' output (empty when damaged).
-    With the parent's `summaries`, a verdict shares their path and hash strings rather than holding copies."""
+def read_tree_verdicts(stream: Any, summaries: Mapping[str, Summary] | None = None) -> dict[str, Verdict]:
+    """The parent's side: Verdicts by relative path, read from `write_tree_verdicts`' output as it
+    comes (empty when damaged or cut short). With the parent's `summaries`, a verdict shares their
+    path and hash strings rather than holding copies."""
     import marshal
 
     known = summaries or {}
+    out: dict[str, Verdict] = {}
     try:
-        rows = marshal.loads(data)
-        out = {}
-        for own, shipped in rows:
-            v = Verdict(*own)
-            s = known.get(v.path)
-            if s is not None:
-                v.path = s.path
-                if v.expected == s.id:
-                    v.expected = s.id
-            v.sibling, v.group, v.notes, v.test_state, v.test_note = shipped
-            out[v.path] = v
-        return out
-    except (ValueError, TypeError, EOFError):
+        while True:
+            head = stream.read(8)
+            if len(head) != 8:
+                return {}   # cut short: the child died or was killed
+            size = int.from_bytes(head, "little")
+            if not size:
+                return out
+            chunk = stream.read(size)
+            if len(chunk) != size:
+                return {}
+            for own, shipped in marshal.loads(chunk):
+                v = Verdict(*own)
+                s = known.get(v.path)
+                if s is not None:
+                    v.path = s.path
+                    if v.expected == s.id:
+                        v.expected = s.id
+                v.sibling, v.group, v.notes, v.test_state, v.test_note = shipped
+                out[v.path] = v
+    except (ValueError, TypeError, EOFError, OSError):
         return {}
 
 

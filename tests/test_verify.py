@@ -431,3 +431,29 @@ def test_corpus_verify_is_fast() -> None:
     elapsed = time.perf_counter() - t
     assert len(report.verdicts) == 850
     assert elapsed < 2.0, elapsed
+
+
+def test_the_verify_childs_output_is_read_chunk_by_chunk_and_cut_short_is_nothing(tmp_path: Path) -> None:
+    import io
+
+    from cassette_tui import verify as verify_module
+    from cassette_tui.index import Index
+    from cassette_tui.verify import read_tree_verdicts, verify_index, write_tree_verdicts
+
+    root = tmp_path / "repo"
+    make_tree(root)
+    out = io.BytesIO()
+    old = verify_module.VERDICTS_PER_CHUNK
+    verify_module.VERDICTS_PER_CHUNK = 2   # several chunks even from a small tree
+    try:
+        write_tree_verdicts(str(root), out)
+    finally:
+        verify_module.VERDICTS_PER_CHUNK = old
+    data = out.getvalue()
+    index = Index(root).scan()
+    expected = verify_index(index).verdicts
+    read = read_tree_verdicts(io.BytesIO(data), index.summaries)
+    assert read == expected and len(read) >= 5
+    assert all(read[p].path is index.summaries[p].path for p in read if p in index.summaries)   # shares the app's strings
+    for cut in (0, 5, 8, len(data) // 2, len(data) - 8, len(data) - 1):
+        assert read_tree_verdicts(io.BytesIO(data[:cut])) == {}, cut
