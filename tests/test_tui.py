@@ -491,3 +491,21 @@ async def test_verify_and_the_cache_save_wait_while_a_batch_of_changes_is_being_
         app._start_verify()
         app._reload_quiet()
         assert started == ["verify", "save"]
+
+
+async def test_statuses_are_saved_once_and_an_unchanged_verify_writes_nothing(demo_copy):
+    from cassette_tui import cache
+
+    first = CassetteApp(demo_copy, watch=False)
+    async with first.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: first.verdicts)
+        await settle(first, pilot)
+    cached = cache.load(demo_copy.resolve())
+    assert cached is not None and all(s.status for s in cached.summaries.values())   # the next start shows them at once
+    again = CassetteApp(demo_copy, watch=False)
+    saves: list[int] = []
+    again.save_cache_later = lambda: saves.append(1)
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: again.verdicts)
+        await settle(again, pilot)
+    assert saves == []   # 100,000 statuses as they were: no whole cache written again

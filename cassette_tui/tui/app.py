@@ -389,9 +389,9 @@ class CassetteApp(App[int]):
         self.verify_counts = {k: v for k, v in counts.items() if k != "ok"}
         if changed:   # statuses changed in place: is:stale's earlier results are stale too
             self._refilter.reset(self.all_summaries)
-        self.apply_filter()
-        self.idle_gc.settled()   # a verdict for every file, kept: full collections need not traverse them  # is:stale and friends now match
-        if self.index is not None:
+        self.apply_filter()   # is:stale and friends now match
+        self.idle_gc.settled()   # a verdict for every file, kept: full collections need not traverse them
+        if changed and self.index is not None:   # the statuses are saved with the summaries; unchanged, nothing to write
             self.save_cache_later()
 
     @work(thread=True, exclusive=True, group="cache", exit_on_error=False)
