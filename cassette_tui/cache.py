@@ -20,6 +20,7 @@ import hashlib
 import marshal
 import operator
 import os
+import struct
 import sys
 import tempfile
 import zlib
@@ -32,7 +33,7 @@ from .recording import is_io_problem
 from .walk import NO_STAMP, DirListing, pack_stamps
 
 # Bump when Summary's fields or the reading logic change what a summary (or a cached index.sqlite row) holds.
-SCHEMA = 9
+SCHEMA = 10
 MAGIC = b"cassette-tui index cache, chunked\n"
 
 @dataclass
@@ -253,9 +254,72 @@ def _inside(path: Path, root: Path) -> bool:
 # file's own verdict depends only on its name and content, so it is kept by size
 # and mtime like the summaries. The cross-file findings are always redone.
 
-# rel -> (size, mtime_ns, per-file verdict fields, each version's hash or None, fingerprint or None)
-VerdictRow = tuple[int, int, tuple[Any, ...], tuple[str | None, ...] | None, tuple[Any, ...] | None]
+# rel -> (size, mtime_ns, per-file verdict fields, each version's hash or None (packed), fingerprint or None (packed))
+VerdictRow = tuple[int, int, tuple[Any, ...], bytes | None, tuple[bytes | None, bytes] | None]
 VerdictRows = dict[str, VerdictRow]
+
+# Hashes and fingerprints are kept as bytes: as hex strings and tuples of ints they were
+# two thirds of a verify process's memory at 100,000 recordings (84 + 34 MB), and verify
+# itself never reads them (explain does, and unpacks what it reads).
+_DIGEST = 32   # a request hash: sha256, 64 hex digits
+_NO_HASH = 255
+
+
+def pack_hashes(hashes: tuple[str | None, ...]) -> bytes | None:
+    """Each distinct hash as 32 bytes (versions often agree), then a byte per version: the index
+    of its hash, or 255 for None. None when a hash is not 64 lowercase hex digits (then the
+    file is simply hashed again next time)."""
+    distinct: dict[str, int] = {}
+    out = bytearray()
+    which = bytearray()
+    for h in hashes:
+        if h is None:
+            which.append(_NO_HASH)
+            continue
+        if h not in distinct:
+            if len(h) != 2 * _DIGEST or h != h.lower():
+                return None
+            try:
+                out += bytes.fromhex(h)
+            except ValueError:
+                return None
+            distinct[h] = len(distinct)
+        which.append(distinct[h])
+    return bytes(out + which)
+
+
+def unpack_hashes(packed: bytes, count: int) -> tuple[str | None, ...] | None:
+    if not packed_shapes_ok(packed, None, count):
+        return None
+    digests = [packed[i:i + _DIGEST].hex() for i in range(0, len(packed) - count, _DIGEST)]
+    try:
+        return tuple(None if i == _NO_HASH else digests[i] for i in packed[len(packed) - count:])
+    except IndexError:
+        return None
+
+
+def pack_fingerprint(fp: tuple[str | None, tuple[int, ...]]) -> tuple[bytes | None, bytes] | None:
+    """(content digest, sketch) as (16 bytes or None, 4 bytes per CRC32); None if not of that shape."""
+    digest, sketch = fp
+    try:
+        packed = bytes.fromhex(digest) if digest is not None else None
+        return packed, struct.pack(f"<{len(sketch)}I", *sketch)
+    except (ValueError, TypeError, struct.error):
+        return None
+
+
+def packed_shapes_ok(hashes: Any, fp: Any, count: int) -> bool:
+    """Whether a row's packed hashes and fingerprint have the shapes written (checked without unpacking)."""
+    return ((hashes is None or (type(hashes) is bytes and len(hashes) >= count and (len(hashes) - count) % _DIGEST == 0))
+            and (fp is None or (type(fp) is tuple and len(fp) == 2 and (fp[0] is None or type(fp[0]) is bytes)
+                                and type(fp[1]) is bytes and len(fp[1]) % 4 == 0)))
+
+
+def unpack_fingerprint(packed: Any) -> tuple[str | None, tuple[int, ...]] | None:
+    if not packed_shapes_ok(None, packed, 0):
+        return None
+    digest, sketch = packed
+    return (digest.hex() if digest is not None else None), struct.unpack(f"<{len(sketch) // 4}I", sketch)
 
 
 def verdicts_file(root: Path) -> Path:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from .cache import VerdictRow, VerdictRows, load_verdicts, save_verdicts
+from .cache import VerdictRow, VerdictRows, load_verdicts, pack_fingerprint, pack_hashes, packed_shapes_ok, save_verdicts, unpack_fingerprint, unpack_hashes
 from .envelope import model_digest, name_hash, request_kind, versions_named
 from .fingerprint import Fingerprint, fingerprint_object, without_test_id
 from .hashing import NEWEST, VERSIONS, hashed_objects, hashes_of, model_list_digest_matches, request_hashes
@@ -403,9 +403,12 @@ def file_verdicts(index: IndexView, progress: Callable[[int, int], None] | None 
             hit = cached.get(s.path) if stamp is not None else None
             if _usable(hit, stamp):
                 v = Verdict(*hit[2])
-                hashes = dict(zip(VERSIONS, hit[3], strict=True)) if hit[3] is not None else None
-                fp = hit[4]
                 kept[s.path] = hit       # the row as it was read: nothing to rebuild
+                hashes = fp = None
+                if keep_hashes:          # unpacked only for explain's lookups
+                    unpacked = unpack_hashes(hit[3], len(VERSIONS)) if hit[3] is not None else None
+                    hashes = dict(zip(VERSIONS, unpacked, strict=True)) if unpacked is not None else None
+                    fp = unpack_fingerprint(hit[4]) if hit[4] is not None else None
             else:
                 rec = Recording.load(os.path.join(root, s.path))
                 objects = None if rec.problem else hashed_objects(rec.data)     # one normalization for both
@@ -413,8 +416,12 @@ def file_verdicts(index: IndexView, progress: Callable[[int, int], None] | None 
                 fp = None if objects is None else fingerprint_object(without_test_id(objects[NEWEST]))
                 v = verify_recording(rec, s.path, hashes)
                 out.hashed += 1
-                if stamp is not None and v.status != "unreadable":   # unreadable may be a permission, fixed without a new mtime
-                    kept[s.path] = (*stamp, _own_fields(v), tuple(hashes[x] for x in VERSIONS) if hashes is not None else None, fp)
+                packed = pack_hashes(tuple(hashes[x] for x in VERSIONS)) if hashes is not None else None
+                packed_fp = pack_fingerprint(fp) if fp is not None else None
+                # Unreadable may be a permission, fixed without a new mtime; a hash or fingerprint
+                # of an unexpected shape cannot be packed: both are worked out again next time.
+                if stamp is not None and v.status != "unreadable" and (packed is not None) == (hashes is not None) and (packed_fp is not None) == (fp is not None):
+                    kept[s.path] = (*stamp, _own_fields(v), packed, packed_fp)
             out.verdicts[s.path] = v
             if keep_hashes and hashes is not None:
                 out.hashes[s.path] = hashes
@@ -434,8 +441,7 @@ def _usable(hit: Any, stamp: tuple[int, int] | None) -> TypeGuard[VerdictRow]:
     return (
         type(hit) is tuple and len(hit) == 5 and (hit[0], hit[1]) == stamp
         and type(hit[2]) is tuple and len(hit[2]) == len(_OWN)
-        and (hit[3] is None or (type(hit[3]) is tuple and len(hit[3]) == len(VERSIONS)))
-        and (hit[4] is None or (type(hit[4]) is tuple and len(hit[4]) == 2 and type(hit[4][1]) is tuple))
+        and packed_shapes_ok(hit[3], hit[4], len(VERSIONS))
     )
 
 

@@ -457,3 +457,23 @@ def test_the_verify_childs_output_is_read_chunk_by_chunk_and_cut_short_is_nothin
     assert all(read[p].path is index.summaries[p].path for p in read if p in index.summaries)   # shares the app's strings
     for cut in (0, 5, 8, len(data) // 2, len(data) - 8, len(data) - 1):
         assert read_tree_verdicts(io.BytesIO(data[:cut])) == {}, cut
+
+
+def test_hashes_and_fingerprints_are_kept_packed_and_come_back_the_same() -> None:
+    import random
+
+    from cassette_tui.cache import pack_fingerprint, pack_hashes, packed_shapes_ok, unpack_fingerprint, unpack_hashes
+
+    rng = random.Random(6)
+    for _ in range(300):
+        pool = [f"{rng.getrandbits(256):064x}" for _ in range(3)]   # versions often agree on a hash
+        hashes = tuple(None if rng.random() < 0.2 else rng.choice(pool) for _ in range(6))
+        packed = pack_hashes(hashes)
+        assert packed is not None and packed_shapes_ok(packed, None, 6) and unpack_hashes(packed, 6) == hashes
+        fp = (None if rng.random() < 0.1 else f"{rng.getrandbits(128):032x}", tuple(sorted(rng.getrandbits(32) for _ in range(rng.randint(0, 32)))))
+        assert unpack_fingerprint(pack_fingerprint(fp)) == fp
+    # shapes it will not pack: then the row is not kept and the file is hashed again next time
+    assert pack_hashes(("A" * 64,)) is None and pack_hashes(("abc",)) is None and pack_hashes(("zz" * 32,)) is None
+    assert pack_fingerprint(("not hex", (1,))) is None and pack_fingerprint((None, (2**33,))) is None
+    assert not packed_shapes_ok(b"x" * 10, None, 6) and not packed_shapes_ok(None, (b"", (1, 2)), 6)
+    assert unpack_hashes(bytes(32) + bytes([0, 1, 255]), 3) is None   # an index past the hashes held
