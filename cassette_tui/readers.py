@@ -163,12 +163,15 @@ def _summarize_forked(
         try:
             # Whatever batches it wrote whole count, even if it died later; the rest are redone below.
             out.seek(0)
-            data = memoryview(out.read())
-            at = 0
-            while at + 4 <= len(data):   # length-prefixed: marshal.load on a file reads in tiny pieces
-                end = at + 4 + int.from_bytes(data[at:at + 4], "little")
-                i, rows = marshal.loads(data[at + 4:end])
-                at = end
+            # Batch by batch, length-prefixed (marshal.load on a file reads in tiny pieces), so
+            # only one batch's bytes are held beside the summaries, not a child's whole share.
+            while len(head := out.read(4)) == 4:
+                size = int.from_bytes(head, "little")
+                blob = out.read(size)
+                if len(blob) != size:
+                    break   # cut short: the child died while writing it
+                i, rows = marshal.loads(blob)
+                del blob
                 if i not in done:
                     results.extend((rel, size, mtime_ns, Summary(*row)) for rel, size, mtime_ns, row in rows)
                     done.add(i)
